@@ -1,0 +1,25 @@
+# Quick start: `make` sets everything up and builds output/; `make test` runs the suite.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: all setup build test clean
+
+all: build
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+build: setup
+	$(PY) build.py build
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf output .cache

@@ -1,0 +1,196 @@
+"""Orchestration: load → validate → plan → render → write → post-process → manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, finish
+from .errors import BuildError
+from .plan import PAGE_SIZES_MM, Job, plan
+from .project import Project, load_project
+
+TOOL = f"policyprint {__version__}"
+
+
+@dataclass
+class JobResult:
+    job: Job
+    ok: bool
+    pages: int = 0
+    bytes: int = 0
+    sha256: str = ""
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildReport:
+    output: Path
+    results: list[JobResult]
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if not r.ok]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def inputs_hash(project: Project) -> str:
+    """A hash of every input file and the tool version."""
+    h = hashlib.sha256(TOOL.encode())
+    for path in project.input_files():
+        h.update(path.relative_to(project.root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def pin_source_date(project: Project) -> None:
+    """Pin SOURCE_DATE_EPOCH to the publication date, unless the caller set it.
+
+    fontTools stamps the current time into the font subsets it writes unless
+    this is set, which would make every rebuild differ.
+    """
+    date = project.policy["meta"]["date"]
+    epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
+
+
+class JobRunner:
+    """Renders and checks jobs. One per worker: it keeps WeasyPrint's font configuration."""
+
+    def __init__(self, project: Project):
+        from .pdf import PdfWriter
+        from .render import Renderer
+
+        pin_source_date(project)
+        self.project = project
+        self.renderer = Renderer(project)
+        allowed = [project.root / d for d in ("content", "styles", "templates")]
+        self.writer = PdfWriter(allowed + self.renderer.fonts[1])
+
+    def run(self, job: Job) -> tuple[JobResult, bytes | None]:
+        from .pdf import RefusedURL
+
+        start = time.perf_counter()
+        result = JobResult(job, ok=False)
+        try:
+            html = self.renderer.html(job)
+            rendered = self.writer.render(html, self.project.root, [], job.variant)
+        except RefusedURL as exc:
+            result.errors.append(str(exc))
+            return result, None
+        result.warnings = rendered.warnings
+        result.errors = rendered.errors + self.preflight(job, rendered)
+        result.pages = rendered.pages
+        result.seconds = time.perf_counter() - start
+        result.ok = not result.errors
+        return result, rendered.pdf
+
+    def preflight(self, job: Job, rendered) -> list[str]:
+        product = self.project.product(job.product)
+        reader = finish.read(rendered.pdf)
+        findings = finish.check_page_count(reader, product["pages"])
+        findings += finish.check_page_size(reader, PAGE_SIZES_MM[product["size"]])
+        findings += finish.check_fonts_embedded(reader)
+        if job.variant == "screen":
+            findings += finish.check_screen_basics(reader, job.lang)
+        if product["kind"] == "policy":
+            findings += self.check_page_plan(rendered.anchors)
+        return findings
+
+    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
+        """Each section must start on the page the plan gives it."""
+        src = self.project.sources["policy"]
+        findings = []
+        for i, section in enumerate(src.data["sections"]):
+            actual = anchors.get(section["id"])
+            if actual != section["page"]:
+                where = src.problem(("sections", i, "page"), "")
+                findings.append(
+                    f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
+                    f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
+        return findings
+
+
+def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
+          on_result=None) -> BuildReport:
+    """Build the planned jobs into root/output and update the manifest."""
+    project = load_project(root)
+    jobs = plan(project, products, langs, variants, institutions)
+    output = project.root / "output"
+    runner = JobRunner(project)
+    results = []
+    for job in jobs:
+        result, pdf = runner.run(job)
+        if result.ok:
+            target = output / job.path
+            write_atomic(target, pdf)
+            result.bytes = len(pdf)
+            result.sha256 = hashlib.sha256(pdf).hexdigest()
+        elif pdf is not None:
+            # Keep the rejected file out of output/, where it can be inspected.
+            rejected = project.root / ".cache" / "rejected" / job.path
+            write_atomic(rejected, pdf)
+            result.errors.append(f"the rejected PDF is kept at {rejected.relative_to(project.root)}")
+        results.append(result)
+        if on_result:
+            on_result(result)
+    write_manifest(project, output, results)
+    report = BuildReport(output, results)
+    if report.failed:
+        raise BuildError("\n".join(
+            f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
+    return report
+
+
+def artifact(project: Project, result: JobResult) -> dict:
+    job = result.job
+    product = project.product(job.product)
+    return {
+        "path": job.path.as_posix(), "product": job.product, "kind": product["kind"],
+        "audience": product.get("audience"), "lang": job.lang, "variant": job.variant,
+        "institution": job.institution, "status": "approved", "pages": result.pages,
+        "trim_mm": list(PAGE_SIZES_MM[product["size"]]), "bytes": result.bytes,
+        "sha256": result.sha256, "warnings": result.warnings,
+    }
+
+
+def write_manifest(project: Project, output: Path, results: list[JobResult]) -> None:
+    """Record every file this build wrote, plus earlier files that are still there."""
+    path = output / "manifest.json"
+    entries = {}
+    if path.is_file():
+        try:
+            for entry in json.loads(path.read_text(encoding="utf-8")).get("artifacts", []):
+                if (output / entry["path"]).is_file():
+                    entries[entry["path"]] = entry
+        except (ValueError, KeyError, TypeError):
+            entries = {}
+    for result in results:
+        if result.ok:
+            entries[result.job.path.as_posix()] = artifact(project, result)
+    manifest = {"tool": TOOL, "built_from": inputs_hash(project),
+                "artifacts": [entries[k] for k in sorted(entries)]}
+    write_atomic(path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())

@@ -1,0 +1,117 @@
+"""The command line: parse, call the library, map errors to exit codes.
+
+Exit codes: 0 success, 1 a build or preflight failure, 2 bad content or usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ContentError, PolicyprintError
+
+
+def _root(ctx: click.Context) -> Path:
+    return ctx.obj["root"]
+
+
+def _fail(exc: PolicyprintError) -> None:
+    if isinstance(exc, ContentError):
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        n = len(exc.problems)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} in the content; nothing was built.", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The project folder (holds content/, templates/, styles/).")
+@click.pass_context
+def main(ctx: click.Context, root: Path) -> None:
+    """Build Ballerup Kommune's Børne- og Ungepolitik print pack.
+
+    Without a command, builds everything (same as `build`).
+
+    \b
+    Examples:
+      python build.py                 # build everything into output/
+      python build.py check           # validate the content only
+      python build.py build --product policy
+    """
+    ctx.obj = {"root": root.resolve()}
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(build_cmd)
+
+
+@main.command("build")
+@click.option("--product", "products", multiple=True, metavar="ID",
+              help="Build only this product (repeatable). Example: --product policy")
+@click.option("--lang", "langs", multiple=True, metavar="LANG",
+              help="Build only this language (repeatable). Example: --lang da")
+@click.option("--variant", "variants", multiple=True, metavar="VARIANT",
+              help="Build only this variant (repeatable). Example: --variant screen")
+@click.pass_context
+def build_cmd(ctx: click.Context, products, langs, variants) -> None:
+    """Build PDFs into output/ and update output/manifest.json.
+
+    \b
+    Example:
+      python build.py build --product policy --lang da
+    """
+    from .build import build
+
+    def show(result):
+        status = "ok  " if result.ok else "FAIL"
+        click.echo(f"{status} {result.job.path}  {result.pages} pages  {result.seconds:.1f} s")
+        for warning in result.warnings:
+            click.echo(f"     warning: {warning}")
+
+    try:
+        report = build(_root(ctx), products=products or None, langs=langs or None,
+                       variants=variants or None, on_result=show)
+    except PolicyprintError as exc:
+        _fail(exc)
+    click.echo(f"Built {len(report.results)} file(s) into {report.output}.")
+
+
+@main.command("check")
+@click.pass_context
+def check_cmd(ctx: click.Context) -> None:
+    """Validate the content and print every problem with file:line. Writes nothing.
+
+    \b
+    Example:
+      python build.py check
+    """
+    from .project import load_project
+
+    try:
+        project = load_project(_root(ctx))
+    except PolicyprintError as exc:
+        _fail(exc)
+    click.echo(f"Content OK: {len(project.sources) + len(project.strings)} files checked.")
+
+
+@main.command("list")
+@click.pass_context
+def list_cmd(ctx: click.Context) -> None:
+    """Show the files a build would write.
+
+    \b
+    Example:
+      python build.py list
+    """
+    from .plan import plan
+    from .project import load_project
+
+    try:
+        jobs = plan(load_project(_root(ctx)))
+    except PolicyprintError as exc:
+        _fail(exc)
+    for job in jobs:
+        click.echo(f"output/{job.path}")

@@ -1,0 +1,126 @@
+"""Write stage: HTML → PDF with WeasyPrint, fenced in and with its log captured.
+
+WeasyPrint is imported inside the functions that need it, so that the CLI's
+--help and `check` stay fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+# Messages WeasyPrint logs as warnings that must still fail a build, because
+# they mean a page lost something (a missing glyph shows as a tofu box).
+FATAL_WARNINGS = ("No glyph", "missing glyph", "has no required alt", "Failed to load")
+
+
+class RefusedURL(Exception):
+    """A template or content asked for something outside the project."""
+
+
+@dataclass
+class RenderResult:
+    pdf: bytes
+    pages: int
+    anchors: dict[str, int] = field(default_factory=dict)  # element id -> page number
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextmanager
+def captured_log():
+    """Collect WeasyPrint's warnings and errors instead of printing them."""
+    logger = logging.getLogger("weasyprint")
+    handler = _Capture()
+    old_propagate, old_level = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = old_propagate, old_level
+
+
+def make_url_fetcher(allowed_dirs: list[Path]):
+    """A URL fetcher that serves data: URLs and files inside `allowed_dirs`, and nothing else."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    roots = [d.resolve() for d in allowed_dirs]
+
+    class ProjectFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            scheme = urlparse(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(unquote(urlparse(url).path)).resolve()
+                if any(path.is_relative_to(root) for root in roots):
+                    return super().fetch(url, headers)
+                raise FatalURLFetchingError(f"refused to read {path}: outside the project")
+            raise FatalURLFetchingError(f"refused to fetch {url}: builds never reach the network")
+
+    return ProjectFetcher(allowed_protocols=("file", "data"))
+
+
+class PdfWriter:
+    """One per worker: keeps a font configuration and a cache across many documents."""
+
+    def __init__(self, allowed_dirs: list[Path]):
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.font_config = FontConfiguration()
+        self.url_fetcher = make_url_fetcher(allowed_dirs)
+        self.cache: dict = {}
+
+    def render(self, html: str, base_url: Path, stylesheets: list[Path], variant: str,
+               date: str | None = None) -> RenderResult:
+        """Render HTML to PDF bytes; WeasyPrint's log becomes the result's errors and warnings."""
+        from weasyprint import CSS, HTML
+
+        options = _variant_options(variant)
+        with captured_log() as records:
+            try:
+                doc = HTML(string=html, base_url=base_url.as_uri() + "/",
+                           url_fetcher=self.url_fetcher)
+                css = [CSS(filename=str(p), url_fetcher=self.url_fetcher,
+                           font_config=self.font_config) for p in stylesheets]
+                document = doc.render(stylesheets=css, font_config=self.font_config,
+                                      cache=self.cache, **options)
+                pdf = document.write_pdf(**options)
+            except BaseException as exc:  # FatalURLFetchingError is a BaseException
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise RefusedURL(str(exc)) from None
+        errors, warnings = [], []
+        for record in records:
+            message = record.getMessage()
+            if record.levelno >= logging.ERROR or any(w in message for w in FATAL_WARNINGS):
+                errors.append(message)
+            else:
+                warnings.append(message)
+        anchors = {}
+        for number, page in enumerate(document.pages, 1):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
+        return RenderResult(pdf, len(document.pages), anchors, errors, warnings)
+
+
+def _variant_options(variant: str) -> dict:
+    if variant == "screen":
+        # Tagged PDF/UA-1; WeasyPrint logs an error for an image without alt text.
+        return {"pdf_variant": "pdf/ua-1", "pdf_identifier": True, "custom_metadata": True}
+    raise ValueError(f"variant {variant!r} is not built yet")

@@ -1,0 +1,64 @@
+"""Plan stage: products × languages × variants × institutions → jobs with output paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from .errors import UsageError
+from .project import Project
+
+ALL_VARIANTS = ("screen", "print", "booklet")
+
+# Trimmed page sizes in millimetres (ISO 216).
+PAGE_SIZES_MM = {"A5": (148.0, 210.0), "A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0)}
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    """One output file."""
+
+    product: str
+    lang: str
+    variant: str
+    institution: str | None = None
+
+    @property
+    def path(self) -> PurePosixPath:
+        """The output path relative to output/."""
+        folder = PurePosixPath(self.lang)
+        if self.institution:
+            folder = folder / "institutions" / self.institution
+        return folder / f"{self.product}.{self.variant}.pdf"
+
+    def describe(self) -> str:
+        parts = [self.product, self.lang, self.variant]
+        if self.institution:
+            parts.append(f"institution {self.institution}")
+        return " / ".join(parts)
+
+
+def _select(kind: str, asked: tuple[str, ...] | None, known: list[str]) -> list[str]:
+    if not asked:
+        return known
+    unknown = [a for a in asked if a not in known]
+    if unknown:
+        raise UsageError(f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
+    return [k for k in known if k in asked]
+
+
+def plan(project: Project, products=None, langs=None, variants=None, institutions=None) -> list[Job]:
+    """Return the jobs for a build, checked so that no two write the same path."""
+    product_ids = _select("product", products, [p["id"] for p in project.products])
+    lang_ids = _select("language", langs, project.langs)
+    default_variants = project.data("products")["variants"]
+    variant_ids = _select("variant", variants, default_variants)
+    jobs = [Job(p, lang, v, inst)
+            for p in product_ids for lang in lang_ids for v in variant_ids
+            for inst in [None, *(institutions or [])]]
+    paths = {}
+    for job in jobs:
+        if job.path in paths:
+            raise UsageError(f"two jobs write {job.path}: {paths[job.path].describe()} and {job.describe()}")
+        paths[job.path] = job
+    return jobs

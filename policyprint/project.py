@@ -1,0 +1,96 @@
+"""Load stage: read every content file into one Project, reporting all problems at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .content import Source, load_yaml
+from .errors import ContentError, Problem
+
+SOURCE_LANG = "da"
+
+# The files of a project and the spec each must satisfy.
+FILES = {
+    "policy": ("content/policy.yaml", schema.POLICY_FILE),
+    "site": ("content/site.yaml", schema.SITE_FILE),
+    "products": ("content/products.yaml", schema.PRODUCTS_FILE),
+    "brand": ("content/brand.yaml", schema.BRAND_FILE),
+    "hyphenation": ("content/hyphenation.yaml", schema.HYPHENATION_FILE),
+}
+
+
+@dataclass
+class Project:
+    """Everything a build reads, loaded and checked."""
+
+    root: Path
+    sources: dict[str, Source] = field(default_factory=dict)
+    strings: dict[str, Source] = field(default_factory=dict)  # lang -> strings file
+
+    def data(self, name: str) -> Any:
+        return self.sources[name].data
+
+    @property
+    def policy(self) -> dict:
+        return self.data("policy")
+
+    @property
+    def products(self) -> list[dict]:
+        return self.data("products")["products"]
+
+    @property
+    def langs(self) -> list[str]:
+        """Languages that have a strings file, the source language first."""
+        return sorted(self.strings, key=lambda lang: (lang != SOURCE_LANG, lang))
+
+    def product(self, product_id: str) -> dict:
+        return next(p for p in self.products if p["id"] == product_id)
+
+    def input_files(self) -> list[Path]:
+        """Every file a build reads from the project (for cache keys and watching)."""
+        files = []
+        for folder in ("content", "templates", "styles"):
+            files += sorted(p for p in (self.root / folder).rglob("*") if p.is_file())
+        return files
+
+
+def load_project(root: Path | str) -> Project:
+    """Load and validate every content file; raise ContentError listing all problems."""
+    from .validate import validate_project
+
+    root = Path(root).resolve()
+    project = Project(root)
+    problems: list[Problem] = []
+
+    def load(rel: str, spec: schema.Spec) -> Source | None:
+        try:
+            src = load_yaml(root / rel, root)
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            return None
+        before = len(problems)
+        spec.check(src.data, (), src, problems)
+        return src if len(problems) == before else None
+
+    for name, (rel, spec) in FILES.items():
+        src = load(rel, spec)
+        if src is not None:
+            project.sources[name] = src
+    strings_dir = root / "content" / "strings"
+    for path in sorted(strings_dir.glob("*.yaml")):
+        src = load(path.relative_to(root).as_posix(), schema.STRINGS_FILE)
+        if src is not None:
+            project.strings[path.stem] = src
+    if SOURCE_LANG not in project.strings and not any(
+            p.file.endswith(f"strings/{SOURCE_LANG}.yaml") for p in problems):
+        problems.append(Problem(f"content/strings/{SOURCE_LANG}.yaml", 1, "",
+                                "file not found: the source language's strings are required"))
+    # Cross-file rules need every file; they run only on what loaded cleanly.
+    if len(project.sources) == len(FILES) and SOURCE_LANG in project.strings:
+        problems += validate_project(project)
+    if problems:
+        raise ContentError(problems)
+    return project

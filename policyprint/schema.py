@@ -1,0 +1,280 @@
+"""The content model: what each YAML file may hold, one docstring per field.
+
+A spec checks a value and appends Problems; it never stops at the first one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .content import Source
+from .errors import Problem
+
+
+def describe(value: Any) -> str:
+    """Name the type of a found value the way a content editor would."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a yes/no value ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, dt.date):
+        return f"a date ({value.isoformat()})"
+    return type(value).__name__
+
+
+class Spec:
+    expected = "a value"
+
+    def check(self, value: Any, path: tuple, src: Source, out: list[Problem]) -> None:
+        raise NotImplementedError
+
+    def wrong_type(self, value, path, src, out) -> None:
+        out.append(src.problem(path, f"expected {self.expected}, got {describe(value)}"))
+
+
+class Text(Spec):
+    """Non-empty text; `pattern` restricts its form (ids, e-mail addresses)."""
+
+    expected = "text"
+
+    def __init__(self, pattern: str | None = None, what: str | None = None,
+                 max_len: int | None = None, allow_empty: bool = False):
+        self.pattern = re.compile(pattern) if pattern else None
+        self.what = what
+        self.max_len = max_len
+        self.allow_empty = allow_empty
+
+    def check(self, value, path, src, out):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # a phone number such as 44 77 20 00 may load as text or number
+        if not isinstance(value, str):
+            return self.wrong_type(value, path, src, out)
+        if not value.strip():
+            if self.allow_empty:
+                return
+            out.append(src.problem(path, "expected text, got an empty string"))
+        elif self.pattern and not self.pattern.fullmatch(value):
+            out.append(src.problem(path, f"expected {self.what}, got {value!r}"))
+        elif self.max_len and len(value) > self.max_len:
+            out.append(src.problem(path, f"expected at most {self.max_len} characters, got {len(value)}"))
+
+
+class Number(Spec):
+    expected = "a number"
+
+    def __init__(self, minimum: float | None = None, maximum: float | None = None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def check(self, value, path, src, out):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return self.wrong_type(value, path, src, out)
+        if self.minimum is not None and value < self.minimum or self.maximum is not None and value > self.maximum:
+            out.append(src.problem(path, f"expected a number from {self.minimum} to {self.maximum}, got {value}"))
+
+
+class Date(Spec):
+    expected = "a date (YYYY-MM-DD)"
+
+    def check(self, value, path, src, out):
+        if not isinstance(value, dt.date):
+            self.wrong_type(value, path, src, out)
+
+
+class Choice(Spec):
+    def __init__(self, *choices: str):
+        self.choices = choices
+        self.expected = "one of " + ", ".join(choices)
+
+    def check(self, value, path, src, out):
+        if value not in self.choices:
+            out.append(src.problem(path, f"expected {self.expected}, got {value!r}"))
+
+
+class ListOf(Spec):
+    expected = "a list"
+
+    def __init__(self, item: Spec, min_items: int = 0):
+        self.item, self.min_items = item, min_items
+
+    def check(self, value, path, src, out):
+        if not isinstance(value, list):
+            return self.wrong_type(value, path, src, out)
+        if len(value) < self.min_items:
+            out.append(src.problem(path, f"expected at least {self.min_items} item(s), got {len(value)}"))
+        for i, item in enumerate(value):
+            self.item.check(item, path + (i,), src, out)
+
+
+class MapOf(Spec):
+    """A mapping from free keys (ids, words) to values of one kind."""
+
+    expected = "a mapping"
+
+    def __init__(self, value: Spec):
+        self.value = value
+
+    def check(self, value, path, src, out):
+        if not isinstance(value, dict):
+            return self.wrong_type(value, path, src, out)
+        for key, item in value.items():
+            self.value.check(item, path + (key,), src, out)
+
+
+@dataclass
+class Field:
+    spec: Spec
+    doc: str
+    required: bool = True
+
+
+@dataclass
+class Mapping(Spec):
+    """A mapping with known keys. Unknown keys are errors: they are usually typos."""
+
+    fields: dict[str, Field] = field(default_factory=dict)
+    expected: str = "a mapping"
+
+    def check(self, value, path, src, out):
+        if not isinstance(value, dict):
+            return self.wrong_type(value, path, src, out)
+        for name, f in self.fields.items():
+            if name in value:
+                f.spec.check(value[name], path + (name,), src, out)
+            elif f.required:
+                out.append(src.problem(path, f"missing required key '{name}' ({f.doc})"))
+        for name in value:
+            if name not in self.fields:
+                hint = difflib.get_close_matches(name, list(self.fields), n=1)
+                known = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(self.fields)
+                out.append(src.problem(path + (name,), f"unknown key '{name}' ({known})"))
+
+
+ID = Text(r"[a-z0-9][a-z0-9_-]*", "an id of lower-case letters, digits, '-' and '_'")
+URL = Text(r"https?://\S+", "a web address starting with http:// or https://")
+EMAIL = Text(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address such as navn@ballerup.dk")
+PARAGRAPHS = ListOf(Text(), min_items=1)
+
+ITEM = Mapping({
+    "id": Field(ID, "a stable id that posters and leaflets quote"),
+    "text": Field(Text(), "the item's words, as in the policy"),
+})
+
+LIST = Mapping({
+    "id": Field(ID, "the list's id"),
+    "kind": Field(Choice("commitments", "bullets", "numbered"),
+                  "commitments are set apart as promises; bullets and numbered are plain lists"),
+    "intro": Field(Text(), "the sentence that introduces the list"),
+    "items": Field(ListOf(ITEM, min_items=1), "the list's items"),
+})
+
+SUBSECTION = Mapping({
+    "id": Field(ID, "the subsection's id"),
+    "title": Field(Text(), "the subsection heading"),
+    "concept": Field(Choice("dannelse", "laering", "trivsel"), "colours the subsection by concept", required=False),
+    "lead": Field(PARAGRAPHS, "pull-quote paragraphs", required=False),
+    "body": Field(PARAGRAPHS, "body paragraphs"),
+    "figure": Field(Choice("age_bands"), "a figure drawn from data", required=False),
+})
+
+SECTION = Mapping({
+    "id": Field(ID, "the section's id, used for links and bookmarks"),
+    "title": Field(Text(), "the section heading"),
+    "toc_title": Field(Text(), "a shorter title for the contents page", required=False),
+    "page": Field(Number(1, 999), "the page the section starts on in the page plan"),
+    "layout": Field(Choice("lead-aside", "opener", "columns", "figure"), "how the section is laid out"),
+    "lead": Field(PARAGRAPHS, "the pull-quote paragraphs", required=False),
+    "body": Field(PARAGRAPHS, "body paragraphs", required=False),
+    "motto": Field(Mapping({
+        "intro": Field(Text(), "the words before the motto"),
+        "text": Field(Text(), "the motto"),
+    }), "a set-apart motto", required=False),
+    "lists": Field(ListOf(LIST), "lists, in order", required=False),
+    "subsections": Field(ListOf(SUBSECTION), "subsections, in order", required=False),
+})
+
+BAND = Mapping({
+    "id": Field(ID, "the band's id"),
+    "ages": Field(Text(allow_empty=True), "the age label, such as '0-5 år'; empty where the policy gives none"),
+    "label": Field(Text(), "what the band is, such as 'Dagtilbud'"),
+    "from": Field(Number(0, 30), "where the bar starts on the age axis"),
+    "to": Field(Number(0, 30), "where the bar ends on the age axis"),
+})
+
+POLICY_FILE = Mapping({
+    "meta": Field(Mapping({
+        "title": Field(Text(), "the publication's title"),
+        "subtitle": Field(Text(), "the subtitle"),
+        "author": Field(Text(), "the author shown in the PDF's properties"),
+        "subject": Field(Text(), "one sentence on what the publication is"),
+        "keywords": Field(ListOf(Text()), "search keywords"),
+        "date": Field(Date(), "the publication date; PDF dates come from it"),
+        "url": Field(URL, "where the full policy is on the web (the QR code's target)"),
+    }), "the publication's metadata"),
+    "sections": Field(ListOf(SECTION, min_items=1), "the policy's sections, in order"),
+    "age_bands": Field(Mapping({
+        "title": Field(Text(), "the diagram's title"),
+        "frame": Field(Text(), "the label over all bands"),
+        "motto": Field(Text(), "the label under all bands"),
+        "axis_max": Field(Number(1, 30), "the last age on the axis"),
+        "bands": Field(ListOf(BAND, min_items=1), "the age bands"),
+    }), "the age-band diagram's data"),
+})
+
+SITE_FILE = Mapping({
+    "publisher": Field(Mapping({
+        "name": Field(Text(), "the publisher's name"),
+        "department": Field(Text(), "the responsible department", required=False),
+        "address": Field(ListOf(Text(), min_items=1), "address lines"),
+        "phone": Field(Text(), "phone number"),
+        "email": Field(EMAIL, "e-mail address"),
+        "web": Field(URL, "web site"),
+        "logo": Field(Text(), "logo file, relative to content/"),
+        "logo_alt": Field(Text(), "the logo's alt text"),
+    }), "the municipality's general contact"),
+})
+
+STRINGS_FILE = MapOf(Text())
+
+HYPHENATION_FILE = Mapping({
+    "exceptions": Field(ListOf(MapOf(Text())), "words and where they may break, marked with |"),
+})
+
+PRODUCTS_FILE = Mapping({
+    "variants": Field(ListOf(Choice("screen", "print", "booklet"), min_items=1),
+                      "the variants built by default"),
+    "products": Field(ListOf(Mapping({
+        "id": Field(ID, "the product id, used in file names"),
+        "kind": Field(Choice("policy", "leaflet", "poster"), "the kind of product"),
+        "template": Field(Text(), "the template under templates/"),
+        "stylesheet": Field(Text(), "the product's stylesheet under styles/"),
+        "size": Field(Choice("A5", "A4", "A3", "A2"), "the trimmed page size"),
+        "pages": Field(Number(1, 999), "the exact page count the product must have"),
+        "title": Field(Text(), "the product's title"),
+    }), min_items=1), "the products"),
+})
+
+_COLOUR = Mapping({
+    "rgb": Field(Text(r"#[0-9a-fA-F]{6}", "a colour such as #0077ad"), "the screen colour"),
+    "cmyk": Field(ListOf(Number(0, 1), min_items=4), "C, M, Y, K from 0 to 1, for print"),
+})
+
+BRAND_FILE = Mapping({
+    "colours": Field(MapOf(_COLOUR), "colours by role"),
+    "fonts": Field(MapOf(Mapping({
+        "package": Field(Text(), "the Python package that ships the font files"),
+        "family": Field(Text(), "the family name"),
+    })), "font families by role"),
+    "type": Field(MapOf(Text()), "type sizes by role"),
+})

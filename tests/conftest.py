@@ -1,0 +1,56 @@
+"""Shared fixtures: a copy of the project built once per session, and PDF text helpers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PROJECT_DIRS = ("content", "templates", "styles")
+
+FOOTER_RE = re.compile(r"^.*Side \d+ af \d+\s*$", re.M)
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the project's inputs (not its output) to `dest` and return it."""
+    for name in PROJECT_DIRS:
+        shutil.copytree(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A project copy with the default build done once, for all read-only PDF tests."""
+    from policyprint import build
+
+    root = copy_project(tmp_path_factory.mktemp("built"))
+    build(root)
+    return root
+
+
+def page_texts(pdf: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def flow_text(pdf: Path) -> str:
+    """The document's running text: footers removed, automatic hyphenation undone,
+    typographic quotes made plain, white space folded."""
+    pages = [FOOTER_RE.sub("", text) for text in page_texts(pdf)]
+    return normalise("\n".join(pages))
+
+
+def normalise(text: str) -> str:
+    text = re.sub("\u2010\\s*\n\\s*", "", text)  # WeasyPrint's hyphenate-character at a line (or page) end
+    text = text.replace("\u00ad", "")     # soft hyphens from content/hyphenation.yaml
+    text = re.sub(r"[»«“”„]", '"', text)
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,73 @@
+"""Whole builds: the manifest, byte-identical rebuilds, the page plan gate, atomic output."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from policyprint import build
+from policyprint.cli import main
+from policyprint.errors import BuildError
+
+
+def sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_manifest_describes_the_policy(built):
+    manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tool"] == "policyprint 0.1.0"
+    assert len(manifest["built_from"]) == 64
+    entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
+    pdf = built / "output" / "da" / "policy.screen.pdf"
+    assert entry | {"warnings": []} == {
+        "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,
+        "lang": "da", "variant": "screen", "institution": None, "status": "approved", "pages": 12,
+        "trim_mm": [210.0, 297.0], "bytes": pdf.stat().st_size, "sha256": sha(pdf), "warnings": []}
+
+
+def test_two_builds_are_byte_identical(built, project_copy):
+    build(project_copy)
+    first = built / "output" / "da" / "policy.screen.pdf"
+    second = project_copy / "output" / "da" / "policy.screen.pdf"
+    assert sha(first) == sha(second)
+
+
+def test_overflowing_section_fails_and_keeps_the_earlier_pdf(project_copy):
+    build(project_copy)
+    pdf = project_copy / "output" / "da" / "policy.screen.pdf"
+    before = sha(pdf)
+    policy = project_copy / "content" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    long = "Formålet er at tilgodese børn og unges aktuelle situation. " * 40
+    text = text.replace("      - Formålet er at tilgodese", f"      - {long}\n      - Formålet er at tilgodese", 1)
+    policy.write_text(text, encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy)
+    message = str(err.value)
+    assert "policy / da / screen: has 13 pages, expected exactly 12" in message
+    page_line = next(n for n, line in enumerate(text.splitlines(), 1) if line == "    page: 9")
+    assert (f"content/policy.yaml:{page_line}: sections[4].page: section 'foraeldre' starts on page 10, "
+            "planned for page 9") in message
+    assert sha(pdf) == before
+    assert not list(pdf.parent.glob(".*.tmp"))
+    assert (project_copy / ".cache" / "rejected" / "da" / "policy.screen.pdf").is_file()
+
+
+def test_cli_build_exit_codes(project_copy):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["--root", str(project_copy), "build", "--product", "policy"])
+    assert ok.exit_code == 0, ok.output
+    assert "da/policy.screen.pdf  12 pages" in ok.output
+    bad = runner.invoke(main, ["--root", str(project_copy), "build", "--product", "nope"])
+    assert bad.exit_code == 2
+    assert "error: unknown product 'nope'; known: policy" in bad.stderr
+
+
+def test_list_shows_planned_files(project_copy):
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "list"])
+    assert result.exit_code == 0
+    assert "output/da/policy.screen.pdf" in result.output.splitlines()
