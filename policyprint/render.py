@@ -33,8 +33,8 @@ def css_str(value: str) -> Markup:
 
 
 def date_da(value: dt.date) -> str:
-    """Format a date the Danish way: 1. januar 2026."""
-    return f"{value.day}. {DANISH_MONTHS[value.month - 1]} {value.year}"
+    """Format a date the Danish way: 1. januar 2026 (no line break after "1.")."""
+    return f"{value.day}.\u00a0{DANISH_MONTHS[value.month - 1]} {value.year}"
 
 
 def number_da(value: float, decimals: int = 0) -> str:
