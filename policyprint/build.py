@@ -97,6 +97,10 @@ class JobRunner:
         result = JobResult(job, ok=False)
         try:
             html = self.renderer.html(job)
+        except Exception as exc:  # a template bug: point at the template line, not a traceback
+            result.errors.append(template_error(exc, self.project.root))
+            return result, None
+        try:
             rendered = self.writer.render(html, self.project.root, [], job.variant)
         except RefusedURL as exc:
             result.errors.append(str(exc))
@@ -118,7 +122,23 @@ class JobRunner:
             findings += finish.check_screen_basics(reader, job.lang)
         if product["kind"] == "policy":
             findings += self.check_page_plan(rendered.anchors)
+        if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
+            findings += self.check_leaflet_fit(product, rendered)
         return findings
+
+    def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
+        """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
+        src = self.project.sources["leaflets"]
+        audience = product["audience"]
+        blocks = src.data["leaflets"][audience]["blocks"]
+        last_inside = product["pages"] - 1
+        # The first block that starts after the spread, else the last block (it runs over itself).
+        over = next((i for i in range(len(blocks)) if rendered.anchors.get(f"block-{i}", 0) > last_inside),
+                    len(blocks) - 1)
+        where = src.problem(("leaflets", audience, "blocks", over), "")
+        return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
+                f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
+                f"it to another leaflet. The type is not made smaller than the brand's size."]
 
     def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
         """Each section must start on the page the plan gives it."""
@@ -132,6 +152,20 @@ class JobRunner:
                     f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
                     f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
         return findings
+
+
+def template_error(exc: Exception, root: Path) -> str:
+    """Describe an exception raised while rendering a template, at its template line."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve().is_relative_to(root / "templates")]
+    where = ""
+    if frames:
+        where = f"{Path(frames[-1].filename).resolve().relative_to(root).as_posix()}:{frames[-1].lineno}: "
+    elif getattr(exc, "filename", None) and getattr(exc, "lineno", None):
+        where = f"templates/{exc.filename}:{exc.lineno}: "
+    return f"{where}template error: {type(exc).__name__}: {exc}"
 
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,

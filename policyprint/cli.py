@@ -55,13 +55,17 @@ def main(ctx: click.Context, root: Path) -> None:
               help="Build only this language (repeatable). Example: --lang da")
 @click.option("--variant", "variants", multiple=True, metavar="VARIANT",
               help="Build only this variant (repeatable). Example: --variant screen")
+@click.option("--institution", "institutions", multiple=True, metavar="ID|all",
+              help="Also build personalised leaflets for this institution from "
+                   "content/institutions.yaml, or for all of them. Example: --institution all")
 @click.pass_context
-def build_cmd(ctx: click.Context, products, langs, variants) -> None:
+def build_cmd(ctx: click.Context, products, langs, variants, institutions) -> None:
     """Build PDFs into output/ and update output/manifest.json.
 
     \b
-    Example:
+    Examples:
       python build.py build --product policy --lang da
+      python build.py build --product leaflet-parents --institution eksempel-boernehus
     """
     from .build import build
 
@@ -73,7 +77,7 @@ def build_cmd(ctx: click.Context, products, langs, variants) -> None:
 
     try:
         report = build(_root(ctx), products=products or None, langs=langs or None,
-                       variants=variants or None, on_result=show)
+                       variants=variants or None, institutions=institutions or None, on_result=show)
     except PolicyprintError as exc:
         _fail(exc)
     click.echo(f"Built {len(report.results)} file(s) into {report.output}.")

@@ -47,15 +47,33 @@ def _select(kind: str, asked: tuple[str, ...] | None, known: list[str]) -> list[
     return [k for k in known if k in asked]
 
 
+def select_institutions(project: Project, asked) -> list[str]:
+    """Resolve --institution values ('all' or ids) against content/institutions.yaml."""
+    known = [i["id"] for i in project.institutions]
+    if not asked:
+        return []
+    if "all" in asked:
+        return known
+    unknown = [a for a in asked if a not in known]
+    if unknown:
+        raise UsageError(f"unknown institution {', '.join(map(repr, unknown))}: "
+                         f"content/institutions.yaml lists {', '.join(known) or 'none'}")
+    return [k for k in known if k in asked]
+
+
 def plan(project: Project, products=None, langs=None, variants=None, institutions=None) -> list[Job]:
     """Return the jobs for a build, checked so that no two write the same path."""
     product_ids = _select("product", products, [p["id"] for p in project.products])
     lang_ids = _select("language", langs, project.langs)
     default_variants = project.data("products")["variants"]
     variant_ids = _select("variant", variants, default_variants)
-    jobs = [Job(p, lang, v, inst)
-            for p in product_ids for lang in lang_ids for v in variant_ids
-            for inst in [None, *(institutions or [])]]
+    institution_ids = select_institutions(project, institutions)
+    jobs = [Job(p, lang, v) for p in product_ids for lang in lang_ids for v in variant_ids]
+    for inst_id in institution_ids:
+        inst = project.institution(inst_id)
+        inst_langs = [lang for lang in lang_ids if lang in inst.get("langs", lang_ids)]
+        jobs += [Job(p, lang, v, inst_id) for p in product_ids if project.product(p).get("personalise")
+                 for lang in inst_langs for v in variant_ids]
     paths = {}
     for job in jobs:
         if job.path in paths:

@@ -19,6 +19,8 @@ FILES = {
     "products": ("content/products.yaml", schema.PRODUCTS_FILE),
     "brand": ("content/brand.yaml", schema.BRAND_FILE),
     "hyphenation": ("content/hyphenation.yaml", schema.HYPHENATION_FILE),
+    "leaflets": ("content/leaflets.yaml", schema.LEAFLETS_FILE),
+    "institutions": ("content/institutions.yaml", schema.INSTITUTIONS_FILE),
 }
 
 
@@ -45,6 +47,13 @@ class Project:
     def langs(self) -> list[str]:
         """Languages that have a strings file, the source language first."""
         return sorted(self.strings, key=lambda lang: (lang != SOURCE_LANG, lang))
+
+    @property
+    def institutions(self) -> list[dict]:
+        return self.data("institutions")["institutions"]
+
+    def institution(self, institution_id: str) -> dict:
+        return next(i for i in self.institutions if i["id"] == institution_id)
 
     def product(self, product_id: str) -> dict:
         return next(p for p in self.products if p["id"] == product_id)

@@ -118,6 +118,16 @@ class Renderer:
     def fonts(self) -> tuple[str, list[Path]]:
         return font_faces(self.project.data("brand"))
 
+    @cached_property
+    def policy_index(self) -> dict:
+        """Lookups by id, so products quote the policy instead of copying it."""
+        sections = self.project.policy["sections"]
+        leads = {s["id"]: s["lead"] for s in sections if "lead" in s}
+        leads |= {u["id"]: u["lead"] for s in sections for u in s.get("subsections", []) if "lead" in u}
+        lists = {lst["id"]: lst for s in sections for lst in s.get("lists", [])}
+        items = {it["id"]: it for lst in lists.values() for it in lst["items"]}
+        return {"leads": leads, "lists": lists, "items": items}
+
     def strings(self, lang: str) -> dict[str, str]:
         """The fixed words for `lang`, falling back to the source language key by key."""
         merged = dict(self.project.strings[SOURCE_LANG].data)
@@ -151,8 +161,10 @@ class Renderer:
             "font_faces": Markup(self.fonts[0]),
             "tokens_css": Markup(self.tokens_css(job.variant)),
             "stylesheets": ["base.css", "pages.css", product["stylesheet"]],
-            "items": {it["id"]: it for sec in project.policy["sections"]
-                      for lst in sec.get("lists", []) for it in lst["items"]},
+            **self.policy_index,
+            "leaflet": project.data("leaflets")["leaflets"].get(product.get("audience"))
+            if product["kind"] == "leaflet" else None,
+            "institution": project.institution(job.institution) if job.institution else None,
         }
 
     def html(self, job: Job) -> str:

@@ -92,6 +92,14 @@ class Date(Spec):
             self.wrong_type(value, path, src, out)
 
 
+class Bool(Spec):
+    expected = "yes or no (true/false)"
+
+    def check(self, value, path, src, out):
+        if not isinstance(value, bool):
+            self.wrong_type(value, path, src, out)
+
+
 class Choice(Spec):
     def __init__(self, *choices: str):
         self.choices = choices
@@ -262,6 +270,9 @@ PRODUCTS_FILE = Mapping({
         "size": Field(Choice("A5", "A4", "A3", "A2"), "the trimmed page size"),
         "pages": Field(Number(1, 999), "the exact page count the product must have"),
         "title": Field(Text(), "the product's title"),
+        "audience": Field(Choice("parents", "staff", "youth"), "a leaflet's audience", required=False),
+        "personalise": Field(Bool(), "builds per institution with --institution",
+                             required=False),
     }), min_items=1), "the products"),
 })
 
@@ -277,4 +288,48 @@ BRAND_FILE = Mapping({
         "family": Field(Text(), "the family name"),
     })), "font families by role"),
     "type": Field(MapOf(Text()), "type sizes by role"),
+})
+
+BLOCK = Mapping({
+    "heading": Field(Text(), "the block's heading"),
+    "quote": Field(ID, "the id of a section or subsection whose lead is quoted", required=False),
+    "list": Field(ID, "the id of a policy list, quoted with its intro and every item", required=False),
+    "items": Field(ListOf(ID, min_items=1), "ids of policy list items, quoted word for word", required=False),
+    "text": Field(PARAGRAPHS, "the leaflet's own words", required=False),
+    "figure": Field(Choice("age_bands"), "a figure drawn from the policy's data", required=False),
+})
+
+LEAFLETS_FILE = Mapping({
+    "leaflets": Field(MapOf(Mapping({
+        "max_lix": Field(Number(1, 100), "the highest LIX readability score allowed", required=False),
+        "cover": Field(Mapping({
+            "kicker": Field(Text(), "who the leaflet is for, such as 'Til forældre'"),
+            "title": Field(Text(), "the cover title"),
+            "text": Field(PARAGRAPHS, "a short introduction"),
+        }), "the cover page"),
+        "blocks": Field(ListOf(BLOCK, min_items=1), "the inside spread's blocks, in order"),
+        "back": Field(Mapping({
+            "heading": Field(Text(), "the back page heading"),
+            "text": Field(PARAGRAPHS, "words before the contact block", required=False),
+        }), "the back page"),
+    })), "leaflets by audience"),
+})
+
+INSTITUTION = Mapping({
+    "id": Field(ID, "used on the command line and in output paths"),
+    "name": Field(Text(), "the institution's name"),
+    "kind": Field(Choice("dagtilbud", "skole", "BFO", "klub", "ungeindsats"), "the kind of institution"),
+    "address": Field(ListOf(Text(), min_items=1), "address lines"),
+    "phone": Field(Text(), "phone number"),
+    "email": Field(EMAIL, "e-mail address"),
+    "web": Field(URL, "web site", required=False),
+    "contact": Field(Text(), "a contact person", required=False),
+    "logo": Field(Text(), "a logo file, relative to content/", required=False),
+    "logo_alt": Field(Text(), "the logo's alt text (defaults to the name)", required=False),
+    "langs": Field(ListOf(Text(r"[a-z]{2}", "a language code such as da")), "languages to build",
+                   required=False),
+})
+
+INSTITUTIONS_FILE = Mapping({
+    "institutions": Field(ListOf(INSTITUTION), "the institutions that build their own leaflets and posters"),
 })

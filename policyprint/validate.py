@@ -19,6 +19,8 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _hyphenation(project)
     problems += _strings(project)
     problems += _colour_roles(project)
+    problems += _leaflets(project)
+    problems += _institutions(project)
     return problems
 
 
@@ -106,4 +108,65 @@ def _colour_roles(project: Project) -> list[Problem]:
                 if role not in roles:
                     out.append(Problem(css.relative_to(project.root).as_posix(), n, f"--colour-{role}",
                                        "unknown colour role (not in content/brand.yaml)"))
+    return out
+
+
+def _leaflets(project: Project) -> list[Problem]:
+    """Leaflet blocks must quote ids that exist; the youth text must stay readable."""
+    from .readability import lix
+
+    policy = project.policy
+    lists = {lst["id"] for s in policy["sections"] for lst in s.get("lists", [])}
+    items = {it["id"] for s in policy["sections"] for lst in s.get("lists", []) for it in lst["items"]}
+    leads = {s["id"] for s in policy["sections"] if "lead" in s}
+    leads |= {u["id"] for s in policy["sections"] for u in s.get("subsections", []) if "lead" in u}
+    src = project.sources["leaflets"]
+    out = []
+    for audience, leaflet in src.data["leaflets"].items():
+        for bi, block in enumerate(leaflet["blocks"]):
+            path = ("leaflets", audience, "blocks", bi)
+            if not any(k in block for k in ("quote", "list", "items", "text", "figure")):
+                out.append(src.problem(path, "expected at least one of quote, list, items, text, figure"))
+            if "quote" in block and block["quote"] not in leads:
+                out.append(src.problem(path + ("quote",), f"no section or subsection with a lead has id "
+                                       f"'{block['quote']}'"))
+            if "list" in block and block["list"] not in lists:
+                out.append(src.problem(path + ("list",), f"no policy list has id '{block['list']}'"))
+            for ii, item in enumerate(block.get("items", [])):
+                if item not in items:
+                    out.append(src.problem(path + ("items", ii), f"no policy list item has id '{item}'"))
+        if "max_lix" in leaflet:
+            score = lix(leaflet_paragraphs(leaflet))
+            if score > leaflet["max_lix"]:
+                out.append(src.problem(("leaflets", audience, "max_lix"),
+                                       f"the text's LIX is {score:.1f}, above the limit {leaflet['max_lix']}: "
+                                       "use shorter sentences and shorter words"))
+    products = project.sources["products"]
+    for i, product in enumerate(products.data["products"]):
+        if product["kind"] == "leaflet" and product.get("audience") not in src.data["leaflets"]:
+            out.append(products.problem(("products", i, "audience"),
+                                        f"expected an audience in content/leaflets.yaml "
+                                        f"({', '.join(src.data['leaflets'])}), got {product.get('audience')!r}"))
+    return out
+
+
+def leaflet_paragraphs(leaflet: dict) -> list[str]:
+    """The leaflet's own words (not its quotes), as paragraphs, for readability scores."""
+    paras = [leaflet["cover"]["kicker"], leaflet["cover"]["title"], *leaflet["cover"]["text"]]
+    for block in leaflet["blocks"]:
+        paras += [block["heading"], *block.get("text", [])]
+    paras += [leaflet["back"]["heading"], *leaflet["back"].get("text", [])]
+    return paras
+
+
+def _institutions(project: Project) -> list[Problem]:
+    src = project.sources["institutions"]
+    out, seen = [], {}
+    for i, inst in enumerate(src.data["institutions"]):
+        if inst["id"] in seen:
+            out.append(src.problem(("institutions", i, "id"),
+                                   f"duplicate id '{inst['id']}' (first used at line {seen[inst['id']]})"))
+        seen.setdefault(inst["id"], src.line(("institutions", i, "id")))
+        if "logo" in inst and not (project.root / "content" / inst["logo"]).is_file():
+            out.append(src.problem(("institutions", i, "logo"), f"file not found: content/{inst['logo']}"))
     return out

@@ -34,7 +34,7 @@ def built(tmp_path_factory) -> Path:
     from policyprint import build
 
     root = copy_project(tmp_path_factory.mktemp("built"))
-    build(root)
+    build(root, institutions=("eksempel-klub",))
     return root
 
 
