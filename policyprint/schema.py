@@ -240,13 +240,18 @@ POLICY_FILE = Mapping({
     }), "the age-band diagram's data"),
 })
 
+# The contact fields a publisher and an institution share.
+CONTACT = {
+    "address": Field(ListOf(Text(), min_items=1), "address lines"),
+    "phone": Field(Text(), "phone number"),
+    "email": Field(EMAIL, "e-mail address"),
+}
+
 SITE_FILE = Mapping({
     "publisher": Field(Mapping({
         "name": Field(Text(), "the publisher's name"),
         "department": Field(Text(), "the responsible department", required=False),
-        "address": Field(ListOf(Text(), min_items=1), "address lines"),
-        "phone": Field(Text(), "phone number"),
-        "email": Field(EMAIL, "e-mail address"),
+        **CONTACT,
         "web": Field(URL, "web site"),
         "logo": Field(Text(), "logo file, relative to content/"),
         "logo_alt": Field(Text(), "the logo's alt text"),
@@ -319,9 +324,7 @@ INSTITUTION = Mapping({
     "id": Field(ID, "used on the command line and in output paths"),
     "name": Field(Text(), "the institution's name"),
     "kind": Field(Choice("dagtilbud", "skole", "BFO", "klub", "ungeindsats"), "the kind of institution"),
-    "address": Field(ListOf(Text(), min_items=1), "address lines"),
-    "phone": Field(Text(), "phone number"),
-    "email": Field(EMAIL, "e-mail address"),
+    **CONTACT,
     "web": Field(URL, "web site", required=False),
     "contact": Field(Text(), "a contact person", required=False),
     "logo": Field(Text(), "a logo file, relative to content/", required=False),
