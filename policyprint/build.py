@@ -27,6 +27,7 @@ class JobResult:
     bytes: int = 0
     sha256: str = ""
     seconds: float = 0.0
+    fit_pt: float | None = None
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -95,28 +96,101 @@ class JobRunner:
 
         start = time.perf_counter()
         result = JobResult(job, ok=False)
+        product = self.project.product(job.product)
         try:
-            html = self.renderer.html(job)
-        except Exception as exc:  # a template bug: point at the template line, not a traceback
-            result.errors.append(template_error(exc, self.project.root))
+            if product["kind"] == "poster":
+                rendered, fit_errors = self.render_fitted(job)
+                result.errors += fit_errors
+            else:
+                rendered = self.render(job)
+        except TemplateFailure as exc:
+            result.errors.append(str(exc))
             return result, None
-        try:
-            rendered = self.writer.render(html, self.project.root, [], job.variant)
         except RefusedURL as exc:
             result.errors.append(str(exc))
             return result, None
         result.warnings = rendered.warnings
-        result.errors = rendered.errors + self.preflight(job, rendered)
+        result.fit_pt = rendered.fit_pt
+        result.errors += rendered.errors + self.preflight(job, rendered)
         result.pages = rendered.pages
         result.seconds = time.perf_counter() - start
         result.ok = not result.errors
         return result, rendered.pdf
 
+    def render(self, job: Job, fit_pt: float | None = None):
+        try:
+            html = self.renderer.html(job, fit_pt)
+        except Exception as exc:  # a template bug: point at the template line, not a traceback
+            raise TemplateFailure(template_error(exc, self.project.root)) from None
+        return self.writer.render(html, self.project.root, [], job.variant)
+
+    def render_fitted(self, job: Job):
+        """Fit a poster's type to one page: the largest size, in 0.5 pt steps, that fits.
+
+        The bounds are the brand's poster sizes at A3, scaled with the page width.
+        Returns the render and, when even the minimum does not fit, an error that
+        names the poster and the longest text it quotes.
+        """
+        type_sizes = self.project.data("brand")["type"]
+        scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
+        low = float(type_sizes["poster-min"].removesuffix("pt")) * scale
+        high = float(type_sizes["poster-max"].removesuffix("pt")) * scale
+
+        def attempt(size):
+            rendered = self.render(job, size)
+            rendered.fit_pt = size
+            return rendered
+
+        best = attempt(high)
+        if best.pages == 1:
+            return best, []
+        smallest = attempt(low)
+        if smallest.pages > 1:
+            return smallest, [self.poster_overflow(job, low)]
+        best = smallest
+        while high - low > 0.5:
+            mid = (low + high) / 2
+            rendered = attempt(mid)
+            if rendered.pages == 1:
+                low, best = mid, rendered
+            else:
+                high = mid
+        return best, []
+
+    def poster_overflow(self, job: Job, min_pt: float) -> str:
+        src = self.project.sources["posters"]
+        poster_id = self.project.product(job.product)["poster"]
+        index = next(i for i, p in enumerate(src.data["posters"]) if p["id"] == poster_id)
+        where = src.problem(("posters", index, "blocks"), "")
+        message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
+                   f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
+        longest = self.longest_quoted_item(src.data["posters"][index]["blocks"])
+        if longest:
+            message += f". Its longest quoted text is {longest}"
+        return message
+
+    def longest_quoted_item(self, blocks: list[dict]) -> str | None:
+        """Locate the longest list item that `blocks` quote, as 'file:line: key (N characters)'."""
+        src = self.project.sources["policy"]
+        quoted_lists = {b["list"] for b in blocks if "list" in b}
+        quoted_items = {i for b in blocks for i in b.get("items", [])}
+        candidates = []
+        for si, section in enumerate(src.data["sections"]):
+            for li, lst in enumerate(section.get("lists", [])):
+                for ii, item in enumerate(lst["items"]):
+                    if lst["id"] in quoted_lists or item["id"] in quoted_items:
+                        candidates.append((len(item["text"]), ("sections", si, "lists", li, "items", ii, "text")))
+        if not candidates:
+            return None
+        length, path = max(candidates)
+        problem = src.problem(path, "")
+        return f"{problem.file}:{problem.line}: {problem.key} ({length} characters)"
+
     def preflight(self, job: Job, rendered) -> list[str]:
         product = self.project.product(job.product)
         reader = finish.read(rendered.pdf)
         findings = finish.check_page_count(reader, product["pages"])
-        findings += finish.check_page_size(reader, PAGE_SIZES_MM[product["size"]])
+        findings += finish.check_page_size(reader, PAGE_SIZES_MM[job.size or product["size"]])
         findings += finish.check_fonts_embedded(reader)
         if job.variant == "screen":
             findings += finish.check_screen_basics(reader, job.lang)
@@ -154,6 +228,10 @@ class JobRunner:
         return findings
 
 
+class TemplateFailure(Exception):
+    """A template raised while rendering; the message points at the template line."""
+
+
 def template_error(exc: Exception, root: Path) -> str:
     """Describe an exception raised while rendering a template, at its template line."""
     import traceback
@@ -169,10 +247,10 @@ def template_error(exc: Exception, root: Path) -> str:
 
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
-          on_result=None) -> BuildReport:
+          size=None, on_result=None) -> BuildReport:
     """Build the planned jobs into root/output and update the manifest."""
     project = load_project(root)
-    jobs = plan(project, products, langs, variants, institutions)
+    jobs = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
     runner = JobRunner(project)
     results = []
@@ -206,7 +284,7 @@ def artifact(project: Project, result: JobResult) -> dict:
         "path": job.path.as_posix(), "product": job.product, "kind": product["kind"],
         "audience": product.get("audience"), "lang": job.lang, "variant": job.variant,
         "institution": job.institution, "status": "approved", "pages": result.pages,
-        "trim_mm": list(PAGE_SIZES_MM[product["size"]]), "bytes": result.bytes,
+        "trim_mm": list(PAGE_SIZES_MM[job.size or product["size"]]), "bytes": result.bytes,
         "sha256": result.sha256, "warnings": result.warnings,
     }
 

@@ -58,8 +58,11 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--institution", "institutions", multiple=True, metavar="ID|all",
               help="Also build personalised leaflets for this institution from "
                    "content/institutions.yaml, or for all of them. Example: --institution all")
+@click.option("--size", type=click.Choice(["A4", "A3", "A2"]), default=None,
+              help="Build posters at this size (default A3); the file name carries a size other "
+                   "than A3. Example: --size A4")
 @click.pass_context
-def build_cmd(ctx: click.Context, products, langs, variants, institutions) -> None:
+def build_cmd(ctx: click.Context, products, langs, variants, institutions, size) -> None:
     """Build PDFs into output/ and update output/manifest.json.
 
     \b
@@ -71,13 +74,14 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions) -> No
 
     def show(result):
         status = "ok  " if result.ok else "FAIL"
-        click.echo(f"{status} {result.job.path}  {result.pages} pages  {result.seconds:.1f} s")
+        fitted = f"  type {result.fit_pt:.1f} pt" if result.fit_pt else ""
+        click.echo(f"{status} {result.job.path}  {result.pages} pages  {result.seconds:.1f} s{fitted}")
         for warning in result.warnings:
             click.echo(f"     warning: {warning}")
 
     try:
         report = build(_root(ctx), products=products or None, langs=langs or None,
-                       variants=variants or None, institutions=institutions or None, on_result=show)
+                       variants=variants or None, institutions=institutions or None, size=size, on_result=show)
     except PolicyprintError as exc:
         _fail(exc)
     click.echo(f"Built {len(report.results)} file(s) into {report.output}.")

@@ -26,6 +26,7 @@ class RenderResult:
     pdf: bytes
     pages: int
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> page number
+    fit_pt: float | None = None  # the fitted root type size, for posters
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

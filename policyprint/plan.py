@@ -22,17 +22,19 @@ class Job:
     lang: str
     variant: str
     institution: str | None = None
+    size: str | None = None  # a poster built at another size than its default
 
     @property
     def path(self) -> PurePosixPath:
-        """The output path relative to output/."""
+        """The output path relative to output/; a non-default size is in the name."""
         folder = PurePosixPath(self.lang)
         if self.institution:
             folder = folder / "institutions" / self.institution
-        return folder / f"{self.product}.{self.variant}.pdf"
+        size = f".{self.size}" if self.size else ""
+        return folder / f"{self.product}{size}.{self.variant}.pdf"
 
     def describe(self) -> str:
-        parts = [self.product, self.lang, self.variant]
+        parts = [self.product + (f" ({self.size})" if self.size else ""), self.lang, self.variant]
         if self.institution:
             parts.append(f"institution {self.institution}")
         return " / ".join(parts)
@@ -61,19 +63,32 @@ def select_institutions(project: Project, asked) -> list[str]:
     return [k for k in known if k in asked]
 
 
-def plan(project: Project, products=None, langs=None, variants=None, institutions=None) -> list[Job]:
-    """Return the jobs for a build, checked so that no two write the same path."""
+POSTER_SIZES = ("A4", "A3", "A2")
+
+
+def plan(project: Project, products=None, langs=None, variants=None, institutions=None,
+         size: str | None = None) -> list[Job]:
+    """Return the jobs for a build, checked so that no two write the same path.
+
+    `size` (A4, A3 or A2) builds posters at that size; other products keep theirs.
+    """
+    if size is not None and size not in POSTER_SIZES:
+        raise UsageError(f"unknown poster size {size!r}; known: {', '.join(POSTER_SIZES)}")
     product_ids = _select("product", products, [p["id"] for p in project.products])
     lang_ids = _select("language", langs, project.langs)
     default_variants = project.data("products")["variants"]
     variant_ids = _select("variant", variants, default_variants)
+    def job_size(product_id: str) -> str | None:
+        product = project.product(product_id)
+        return size if product["kind"] == "poster" and size and size != product["size"] else None
+
     institution_ids = select_institutions(project, institutions)
-    jobs = [Job(p, lang, v) for p in product_ids for lang in lang_ids for v in variant_ids]
+    jobs = [Job(p, lang, v, None, job_size(p)) for p in product_ids for lang in lang_ids for v in variant_ids]
     for inst_id in institution_ids:
         inst = project.institution(inst_id)
         inst_langs = [lang for lang in lang_ids if lang in inst.get("langs", lang_ids)]
-        jobs += [Job(p, lang, v, inst_id) for p in product_ids if project.product(p).get("personalise")
-                 for lang in inst_langs for v in variant_ids]
+        jobs += [Job(p, lang, v, inst_id, job_size(p)) for p in product_ids
+                 if project.product(p).get("personalise") for lang in inst_langs for v in variant_ids]
     paths = {}
     for job in jobs:
         if job.path in paths:

@@ -21,6 +21,7 @@ FILES = {
     "hyphenation": ("content/hyphenation.yaml", schema.HYPHENATION_FILE),
     "leaflets": ("content/leaflets.yaml", schema.LEAFLETS_FILE),
     "institutions": ("content/institutions.yaml", schema.INSTITUTIONS_FILE),
+    "posters": ("content/posters.yaml", schema.POSTERS_FILE),
 }
 
 
@@ -41,7 +42,11 @@ class Project:
 
     @property
     def products(self) -> list[dict]:
-        return self.data("products")["products"]
+        """The registry: products.yaml's entries, then one product per poster."""
+        registry = self.data("products")
+        posters = [{**registry["posters"], "id": f"poster-{p['id']}", "kind": "poster", "poster": p["id"],
+                    "title": f"{p['kicker']}: {p['title']}"} for p in self.data("posters")["posters"]]
+        return registry["products"] + posters
 
     @property
     def langs(self) -> list[str]:

@@ -142,17 +142,21 @@ class Renderer:
         lines += [f'  --font-{role}: "{f["family"]}";' for role, f in brand["fonts"].items()]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
-    def context(self, job: Job) -> dict:
+    def context(self, job: Job, fit_pt: float | None = None) -> dict:
         project = self.project
         product = project.product(job.product)
         brand = project.data("brand")
-        width, height = PAGE_SIZES_MM[product["size"]]
+        size = job.size or product["size"]
+        width, height = PAGE_SIZES_MM[size]
         return {
             "job": job,
             "lang": job.lang,
             "dir": "rtl" if job.lang in ("ar", "ur") else "ltr",
             "product": product,
-            "page_size": {"name": product["size"], "width": width, "height": height},
+            "page_size": {"name": size, "width": width, "height": height},
+            "fit_pt": fit_pt,
+            "poster": next((p for p in project.data("posters")["posters"] if p["id"] == product.get("poster")),
+                           None),
             "policy": project.policy,
             "meta": project.policy["meta"],
             "site": project.data("site"),
@@ -167,9 +171,10 @@ class Renderer:
             "institution": project.institution(job.institution) if job.institution else None,
         }
 
-    def html(self, job: Job) -> str:
+    def html(self, job: Job, fit_pt: float | None = None) -> str:
+        """The job's HTML; `fit_pt` sets the root type size of products fitted to their page."""
         product = self.project.product(job.product)
-        return self.env.get_template(product["template"]).render(self.context(job))
+        return self.env.get_template(product["template"]).render(self.context(job, fit_pt))
 
 
 def qr_svg(url: str, title: str, dark: str = "#000000", light: str = "#ffffff") -> Markup:

@@ -265,6 +265,13 @@ HYPHENATION_FILE = Mapping({
 })
 
 PRODUCTS_FILE = Mapping({
+    "posters": Field(Mapping({
+        "template": Field(Text(), "the poster template under templates/"),
+        "stylesheet": Field(Text(), "the poster stylesheet under styles/"),
+        "size": Field(Choice("A4", "A3", "A2"), "the default poster size"),
+        "pages": Field(Number(1, 1), "a poster is exactly one page"),
+        "personalise": Field(Bool(), "builds per institution with --institution"),
+    }), "what every poster in content/posters.yaml is built with"),
     "variants": Field(ListOf(Choice("screen", "print", "booklet"), min_items=1),
                       "the variants built by default"),
     "products": Field(ListOf(Mapping({
@@ -296,7 +303,7 @@ BRAND_FILE = Mapping({
 })
 
 BLOCK = Mapping({
-    "heading": Field(Text(), "the block's heading"),
+    "heading": Field(Text(), "the block's heading", required=False),
     "quote": Field(ID, "the id of a section or subsection whose lead is quoted", required=False),
     "list": Field(ID, "the id of a policy list, quoted with its intro and every item", required=False),
     "items": Field(ListOf(ID, min_items=1), "ids of policy list items, quoted word for word", required=False),
@@ -335,4 +342,13 @@ INSTITUTION = Mapping({
 
 INSTITUTIONS_FILE = Mapping({
     "institutions": Field(ListOf(INSTITUTION), "the institutions that build their own leaflets and posters"),
+})
+
+POSTERS_FILE = Mapping({
+    "posters": Field(ListOf(Mapping({
+        "id": Field(ID, "the poster's id; its product id is poster-<id>"),
+        "kicker": Field(Text(), "the small line above the title: which part of the policy"),
+        "title": Field(Text(), "the poster's title"),
+        "blocks": Field(ListOf(BLOCK, min_items=1), "what the poster quotes, in order"),
+    }), min_items=1), "the posters"),
 })

@@ -21,6 +21,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _colour_roles(project)
     problems += _leaflets(project)
     problems += _institutions(project)
+    problems += _posters(project)
     return problems
 
 
@@ -70,10 +71,12 @@ def _assets(project: Project) -> list[Problem]:
     if not (project.root / "content" / logo).is_file():
         out.append(site.problem(("publisher", "logo"), f"file not found: content/{logo}"))
     products = project.sources["products"]
-    for i, product in enumerate(products.data["products"]):
+    entries = [(("products", i), p) for i, p in enumerate(products.data["products"])]
+    entries.append((("posters",), products.data["posters"]))
+    for path, product in entries:
         for key, folder in (("template", "templates"), ("stylesheet", "styles")):
             if not (project.root / folder / product[key]).is_file():
-                out.append(products.problem(("products", i, key), f"file not found: {folder}/{product[key]}"))
+                out.append(products.problem(path + (key,), f"file not found: {folder}/{product[key]}"))
     return out
 
 
@@ -115,26 +118,10 @@ def _leaflets(project: Project) -> list[Problem]:
     """Leaflet blocks must quote ids that exist; the youth text must stay readable."""
     from .readability import lix
 
-    policy = project.policy
-    lists = {lst["id"] for s in policy["sections"] for lst in s.get("lists", [])}
-    items = {it["id"] for s in policy["sections"] for lst in s.get("lists", []) for it in lst["items"]}
-    leads = {s["id"] for s in policy["sections"] if "lead" in s}
-    leads |= {u["id"] for s in policy["sections"] for u in s.get("subsections", []) if "lead" in u}
     src = project.sources["leaflets"]
     out = []
     for audience, leaflet in src.data["leaflets"].items():
-        for bi, block in enumerate(leaflet["blocks"]):
-            path = ("leaflets", audience, "blocks", bi)
-            if not any(k in block for k in ("quote", "list", "items", "text", "figure")):
-                out.append(src.problem(path, "expected at least one of quote, list, items, text, figure"))
-            if "quote" in block and block["quote"] not in leads:
-                out.append(src.problem(path + ("quote",), f"no section or subsection with a lead has id "
-                                       f"'{block['quote']}'"))
-            if "list" in block and block["list"] not in lists:
-                out.append(src.problem(path + ("list",), f"no policy list has id '{block['list']}'"))
-            for ii, item in enumerate(block.get("items", [])):
-                if item not in items:
-                    out.append(src.problem(path + ("items", ii), f"no policy list item has id '{item}'"))
+        out += _block_refs(project, src, ("leaflets", audience, "blocks"), leaflet["blocks"])
         if "max_lix" in leaflet:
             score = lix(leaflet_paragraphs(leaflet))
             if score > leaflet["max_lix"]:
@@ -150,11 +137,45 @@ def _leaflets(project: Project) -> list[Problem]:
     return out
 
 
+def _block_refs(project: Project, src, path: tuple, blocks: list[dict]) -> list[Problem]:
+    """Blocks (leaflets, posters) must quote ids that exist in the policy."""
+    policy = project.policy
+    lists = {lst["id"] for s in policy["sections"] for lst in s.get("lists", [])}
+    items = {it["id"] for s in policy["sections"] for lst in s.get("lists", []) for it in lst["items"]}
+    leads = {s["id"] for s in policy["sections"] if "lead" in s}
+    leads |= {u["id"] for s in policy["sections"] for u in s.get("subsections", []) if "lead" in u}
+    out = []
+    for bi, block in enumerate(blocks):
+        here = path + (bi,)
+        if not any(k in block for k in ("quote", "list", "items", "text", "figure")):
+            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure"))
+        if "quote" in block and block["quote"] not in leads:
+            out.append(src.problem(here + ("quote",), f"no section or subsection with a lead has id "
+                                   f"'{block['quote']}'"))
+        if "list" in block and block["list"] not in lists:
+            out.append(src.problem(here + ("list",), f"no policy list has id '{block['list']}'"))
+        for ii, item in enumerate(block.get("items", [])):
+            if item not in items:
+                out.append(src.problem(here + ("items", ii), f"no policy list item has id '{item}'"))
+    return out
+
+
+def _posters(project: Project) -> list[Problem]:
+    src = project.sources["posters"]
+    out, seen = [], set()
+    for i, poster in enumerate(src.data["posters"]):
+        if poster["id"] in seen:
+            out.append(src.problem(("posters", i, "id"), f"duplicate id '{poster['id']}'"))
+        seen.add(poster["id"])
+        out += _block_refs(project, src, ("posters", i, "blocks"), poster["blocks"])
+    return out
+
+
 def leaflet_paragraphs(leaflet: dict) -> list[str]:
     """The leaflet's own words (not its quotes), as paragraphs, for readability scores."""
     paras = [leaflet["cover"]["kicker"], leaflet["cover"]["title"], *leaflet["cover"]["text"]]
     for block in leaflet["blocks"]:
-        paras += [block["heading"], *block.get("text", [])]
+        paras += [block.get("heading", ""), *block.get("text", [])]
     paras += [leaflet["back"]["heading"], *leaflet["back"].get("text", [])]
     return paras
 
