@@ -7,7 +7,12 @@ STAMP  := $(VENV)/.installed
 
 all: build
 
-setup: $(STAMP)
+ICC    := .cache/icc/FOGRA39.icc
+
+setup: $(STAMP) $(ICC)
+
+$(ICC): scripts/build-fogra39.sh | $(STAMP)
+	bash scripts/build-fogra39.sh $(ICC)
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh

@@ -87,8 +87,11 @@ class JobRunner:
 
         pin_source_date(project)
         self.project = project
+        # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
+        self.fits: dict[tuple, float] = {}
         self.renderer = Renderer(project)
         allowed = [project.root / d for d in ("content", "styles", "templates")]
+        allowed.append(project.cmyk_profile().parent)
         self.writer = PdfWriter(allowed + self.renderer.fonts[1])
 
     def run(self, job: Job) -> tuple[JobResult, bytes | None]:
@@ -122,7 +125,9 @@ class JobRunner:
             html = self.renderer.html(job, fit_pt)
         except Exception as exc:  # a template bug: point at the template line, not a traceback
             raise TemplateFailure(template_error(exc, self.project.root)) from None
-        return self.writer.render(html, self.project.root, [], job.variant)
+        rendered = self.writer.render(html, self.project.root, [], job.variant)
+        rendered.pdf = finish.pin_document_id(rendered.pdf)
+        return rendered
 
     def render_fitted(self, job: Job):
         """Fit a poster's type to one page: the largest size, in 0.5 pt steps, that fits.
@@ -141,8 +146,14 @@ class JobRunner:
             rendered.fit_pt = size
             return rendered
 
+        key = (job.product, job.lang, job.institution, job.size)
+        if key in self.fits:
+            known = attempt(self.fits[key])
+            if known.pages == 1:
+                return known, []
         best = attempt(high)
         if best.pages == 1:
+            self.fits[key] = high
             return best, []
         smallest = attempt(low)
         if smallest.pages > 1:
@@ -155,6 +166,7 @@ class JobRunner:
                 low, best = mid, rendered
             else:
                 high = mid
+        self.fits[key] = best.fit_pt
         return best, []
 
     def poster_overflow(self, job: Job, min_pt: float) -> str:
@@ -194,6 +206,11 @@ class JobRunner:
         findings += finish.check_fonts_embedded(reader)
         if job.variant == "screen":
             findings += finish.check_screen_basics(reader, job.lang)
+        if job.variant == "print":
+            size = PAGE_SIZES_MM[job.size or product["size"]]
+            findings += finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])
+            findings += finish.check_output_intent(reader)
+            findings += finish.check_no_rgb(reader)
         if product["kind"] == "policy":
             findings += self.check_page_plan(rendered.anchors)
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:

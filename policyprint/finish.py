@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
+import uuid
 
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 MM_PER_PT = 25.4 / 72
 SIZE_TOLERANCE_MM = 0.5
@@ -80,3 +84,92 @@ def check_screen_basics(reader: PdfReader, lang: str) -> list[str]:
     if not (reader.metadata and reader.metadata.title):
         findings.append("has no document title")
     return findings
+
+
+# WeasyPrint writes a random xmpMM:DocumentID into PDF/X-4 metadata, and the
+# trailer /ID is a hash over data that includes it. The XMP of PDF/X-4 is not
+# compressed, so both can be pinned by a same-length substitution that leaves
+# every xref offset valid.
+_DOC_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
+_TRAILER_ID = re.compile(rb"/ID \[\(([0-9a-f]{32})\) \(([0-9a-f]{32})\)\]")
+
+
+def pin_document_id(pdf: bytes) -> bytes:
+    """Replace the random XMP document id and the trailer /ID with ones derived from the content."""
+    if not _DOC_ID.search(pdf):
+        return pdf
+    masked = _TRAILER_ID.sub(b"/ID [(" + b"0" * 32 + b") (" + b"0" * 32 + b")]",
+                             _DOC_ID.sub(b"xmp.did:" + b"0" * 36, pdf))
+    digest = hashlib.md5(masked).hexdigest()
+    pinned = _DOC_ID.sub(b"xmp.did:" + str(uuid.UUID(digest)).encode(), pdf)
+    return _TRAILER_ID.sub(b"/ID [(" + digest.encode() + b") (" + digest.encode() + b")]", pinned)
+
+
+def check_press_boxes(reader: PdfReader, size_mm: tuple[float, float], bleed_mm: float) -> list[str]:
+    """TrimBox is the format; BleedBox is the trim plus the bleed on every side."""
+    findings = []
+    bleed_pt = bleed_mm / MM_PER_PT
+    for i, page in enumerate(reader.pages, 1):
+        trim = [float(v) for v in page.trimbox]
+        bleed = [float(v) for v in page.bleedbox]
+        expected = [trim[0] - bleed_pt, trim[1] - bleed_pt, trim[2] + bleed_pt, trim[3] + bleed_pt]
+        if any(abs(a - b) > 0.05 for a, b in zip(bleed, expected)):
+            findings.append(f"page {i}: BleedBox {bleed} is not the TrimBox plus {bleed_mm:g} mm")
+        media = [float(v) for v in page.mediabox]
+        if any(m > b + 0.05 if k < 2 else m < b - 0.05 for k, (m, b) in enumerate(zip(media, bleed))):
+            findings.append(f"page {i}: MediaBox {media} does not contain the BleedBox")
+    return findings
+
+
+def check_output_intent(reader: PdfReader) -> list[str]:
+    """A PDF/X output intent with a 4-component (CMYK) ICC profile."""
+    intents = reader.trailer["/Root"].get("/OutputIntents")
+    for intent in (intents.get_object() if intents else []):
+        intent = intent.get_object()
+        profile = intent.get("/DestOutputProfile")
+        if intent.get("/S") == "/GTS_PDFX" and profile and profile.get_object().get("/N") == 4:
+            return []
+    return ["has no PDF/X output intent with a CMYK (N 4) profile"]
+
+
+def _rgb_spaces(resources) -> set[str]:
+    names = set()
+    spaces = resources.get("/ColorSpace") if resources else None
+    for name, space in (spaces.get_object().items() if spaces else []):
+        space = space.get_object()
+        if space == "/DeviceRGB" or (isinstance(space, list) and space and space[0] == "/ICCBased"
+                                      and space[1].get_object().get("/N") == 3):
+            names.add(name)
+    return names
+
+
+def _rgb_in(stream_owner, reader, where: str, seen: set) -> list[str]:
+    resources = stream_owner.get("/Resources")
+    resources = resources.get_object() if resources else None
+    rgb_names = _rgb_spaces(resources) | {"/DeviceRGB"}
+    findings = []
+    content = stream_owner.get_contents() if hasattr(stream_owner, "get_contents") else stream_owner
+    if content is not None:
+        for operands, operator in ContentStream(content, reader).operations:
+            if operator in (b"rg", b"RG"):
+                findings.append(f"{where}: RGB colour {' '.join(f'{float(o):g}' for o in operands)} ({operator.decode()})")
+            elif operator in (b"cs", b"CS") and operands and operands[0] in rgb_names:
+                findings.append(f"{where}: RGB colour space {operands[0]} ({operator.decode()})")
+    for name, xobj in ((resources.get("/XObject") or {}).items() if resources else []):
+        xobj = xobj.get_object()
+        if id(xobj) in seen:
+            continue
+        seen.add(id(xobj))
+        if xobj.get("/Subtype") == "/Form":
+            findings += _rgb_in(xobj, reader, f"{where}, form {name}", seen)
+        elif xobj.get("/Subtype") == "/Image" and xobj.get("/ColorSpace") in ("/DeviceRGB",):
+            findings.append(f"{where}: RGB image {name}")
+    return findings
+
+
+def check_no_rgb(reader: PdfReader) -> list[str]:
+    """Press files carry CMYK only: no rg/RG operators, no RGB colour spaces or images."""
+    findings, seen = [], set()
+    for i, page in enumerate(reader.pages, 1):
+        findings += _rgb_in(page, reader, f"page {i}", seen)
+    return sorted(set(findings))

@@ -124,4 +124,7 @@ def _variant_options(variant: str) -> dict:
     if variant == "screen":
         # Tagged PDF/UA-1; WeasyPrint logs an error for an image without alt text.
         return {"pdf_variant": "pdf/ua-1", "pdf_identifier": True, "custom_metadata": True}
+    if variant == "print":
+        # PDF/X-4: the output intent comes from the @color-profile device-cmyk rule.
+        return {"pdf_variant": "pdf/x-4", "custom_metadata": True}
     raise ValueError(f"variant {variant!r} is not built yet")

@@ -22,6 +22,7 @@ FILES = {
     "leaflets": ("content/leaflets.yaml", schema.LEAFLETS_FILE),
     "institutions": ("content/institutions.yaml", schema.INSTITUTIONS_FILE),
     "posters": ("content/posters.yaml", schema.POSTERS_FILE),
+    "print": ("content/print.yaml", schema.PRINT_FILE),
 }
 
 
@@ -62,6 +63,14 @@ class Project:
 
     def product(self, product_id: str) -> dict:
         return next(p for p in self.products if p["id"] == product_id)
+
+    def cmyk_profile(self) -> Path:
+        """The output-intent ICC profile for press files."""
+        name = self.data("print")["output_intent"]["profile"]
+        if name == "FOGRA39":
+            return self.root / ".cache" / "icc" / "FOGRA39.icc"
+        path = Path(name)
+        return path if path.is_absolute() else self.root / path
 
     def input_files(self) -> list[Path]:
         """Every file a build reads from the project (for cache keys and watching)."""

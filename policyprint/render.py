@@ -112,7 +112,7 @@ class Renderer:
         )
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str)
-        self.env.globals.update(qr_svg=qr_svg)
+        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg)
 
     @cached_property
     def fonts(self) -> tuple[str, list[Path]]:
@@ -142,6 +142,28 @@ class Renderer:
         lines += [f'  --font-{role}: "{f["family"]}";' for role, f in brand["fonts"].items()]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
+    def logo_svg(self, rel_path: str, alt: str, css_class: str, variant: str) -> Markup:
+        """Inline an SVG logo from content/, its brand colours given for the variant.
+
+        Inlined rather than linked so that a press file gets the brand's CMYK
+        values: a hex colour equal to a brand role's RGB becomes that role's colour
+        for the variant. Any other colour stays RGB, and press preflight reports it.
+        """
+        path = (self.project.root / "content" / rel_path).resolve()
+        if not path.is_relative_to(self.project.root):
+            raise ValueError(f"refused to read {path}: outside the project")
+        svg = path.read_text(encoding="utf-8")
+        svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
+        svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)
+        colours = {c["rgb"].lower(): colour_value(c, variant)
+                   for c in self.project.data("brand")["colours"].values()}
+        svg = re.sub(r"#[0-9a-fA-F]{6}\b", lambda m: colours.get(m.group(0).lower(), m.group(0)), svg)
+        # An explicit root fill: SVG's default black would be written as RGB.
+        default = colour_value(self.project.data("brand")["colours"]["text"], variant)
+        svg = re.sub(r"<svg\b", f'<svg role="img" class="{escape(css_class)}" fill="{default}"', svg, count=1)
+        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: f"{m.group(1)}<title>{escape(alt)}</title>", svg, count=1)
+        return Markup(svg)
+
     def context(self, job: Job, fit_pt: float | None = None) -> dict:
         project = self.project
         product = project.product(job.product)
@@ -155,6 +177,7 @@ class Renderer:
             "product": product,
             "page_size": {"name": size, "width": width, "height": height},
             "fit_pt": fit_pt,
+            "press": self.press_setup() if job.variant == "print" else None,
             "poster": next((p for p in project.data("posters")["posters"] if p["id"] == product.get("poster")),
                            None),
             "policy": project.policy,
@@ -171,6 +194,10 @@ class Renderer:
             "institution": project.institution(job.institution) if job.institution else None,
         }
 
+    def press_setup(self) -> dict:
+        setup = self.project.data("print")
+        return {"profile_url": self.project.cmyk_profile().resolve().as_uri(), "bleed_mm": setup["bleed_mm"]}
+
     def html(self, job: Job, fit_pt: float | None = None) -> str:
         """The job's HTML; `fit_pt` sets the root type size of products fitted to their page."""
         product = self.project.product(job.product)
@@ -178,7 +205,13 @@ class Renderer:
 
 
 def qr_svg(url: str, title: str, dark: str = "#000000", light: str = "#ffffff") -> Markup:
-    """An inline SVG QR code for `url`, with a title that becomes its alt text."""
+    """An inline SVG QR code for `url`, with a title that becomes its alt text.
+
+    `dark` and `light` may be any CSS colour, device-cmyk() included: segno only
+    takes RGB, so it draws with placeholders that are then swapped.
+    """
     qr = segno.make(url, error="m")
-    svg = qr.svg_inline(scale=4, border=4, dark=dark, light=light, title=title, omitsize=True)
-    return Markup(svg.replace("<svg ", '<svg role="img" class="qr" ', 1))
+    svg = qr.svg_inline(scale=4, border=4, dark="#123456", light="#654321", title=title, omitsize=True)
+    svg = svg.replace("#123456", dark).replace("#654321", light)
+    # An explicit root fill: SVG's default black would be written as RGB.
+    return Markup(svg.replace("<svg ", f'<svg role="img" class="qr" fill="{dark}" ', 1))

@@ -352,3 +352,11 @@ POSTERS_FILE = Mapping({
         "blocks": Field(ListOf(BLOCK, min_items=1), "what the poster quotes, in order"),
     }), min_items=1), "the posters"),
 })
+
+PRINT_FILE = Mapping({
+    "output_intent": Field(Mapping({
+        "profile": Field(Text(), "FOGRA39 (built by make) or the path of the print shop's CMYK ICC profile"),
+        "condition": Field(Text(), "the print condition's identifier, such as FOGRA39"),
+    }), "the CMYK output intent of press files"),
+    "bleed_mm": Field(Number(0, 10), "bleed on every side, in millimetres"),
+})

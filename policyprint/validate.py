@@ -22,6 +22,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _leaflets(project)
     problems += _institutions(project)
     problems += _posters(project)
+    problems += _print(project)
     return problems
 
 
@@ -191,3 +192,16 @@ def _institutions(project: Project) -> list[Problem]:
         if "logo" in inst and not (project.root / "content" / inst["logo"]).is_file():
             out.append(src.problem(("institutions", i, "logo"), f"file not found: content/{inst['logo']}"))
     return out
+
+
+def _print(project: Project) -> list[Problem]:
+    src = project.sources["print"]
+    profile = project.cmyk_profile()
+    if not profile.is_file():
+        hint = " (run `make` to build it)" if src.data["output_intent"]["profile"] == "FOGRA39" else ""
+        return [src.problem(("output_intent", "profile"), f"file not found: {profile}{hint}")]
+    header = profile.read_bytes()[:20]
+    if header[16:20] != b"CMYK":
+        return [src.problem(("output_intent", "profile"),
+                            f"expected a CMYK ICC profile, got {header[16:20].decode('latin-1')!r} in {profile}")]
+    return []

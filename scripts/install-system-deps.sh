@@ -4,10 +4,11 @@
 #   openjdk-17-jdk-headless, libjaxb-java  run (and compile the small runner for) veraPDF
 #   poppler-utils, qpdf               page previews and structural checks in tests
 #   ghostscript, icc-profiles-free    CMYK ICC data for the print variant
+#   argyll                            builds the FOGRA39 profile from that data (colprof)
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig
           openjdk-17-jdk-headless libjaxb-java poppler-utils qpdf
-          ghostscript icc-profiles-free python3-venv)
+          ghostscript icc-profiles-free argyll python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,8 @@ def copy_project(dest: Path) -> Path:
     """Copy the project's inputs (not its output) to `dest` and return it."""
     for name in PROJECT_DIRS:
         shutil.copytree(ROOT / name, dest / name)
+    # The FOGRA39 profile `make` builds (content/print.yaml names it).
+    shutil.copytree(ROOT / ".cache" / "icc", dest / ".cache" / "icc")
     return dest
 
 
