@@ -116,9 +116,24 @@ class JobRunner:
         result.fit_pt = rendered.fit_pt
         result.errors += rendered.errors + self.preflight(job, rendered)
         result.pages = rendered.pages
+        pdf = rendered.pdf
+        if job.variant == "booklet" and not result.errors:
+            pdf = self.impose(job, pdf)
+            reader = finish.read(pdf)
+            result.pages = len(reader.pages)
+            result.errors += finish.check_page_size(reader, (297.0, 210.0))
         result.seconds = time.perf_counter() - start
         result.ok = not result.errors
-        return result, rendered.pdf
+        return result, pdf
+
+    def impose(self, job: Job, pdf: bytes) -> bytes:
+        """Office-printer sheets: leaflets 2-up duplex, the policy as an A5 booklet, posters as tiles."""
+        from . import impose
+
+        product = self.project.product(job.product)
+        kind = {"leaflet": impose.impose_leaflet, "policy": impose.impose_booklet,
+                "poster": impose.tile_poster}[product["kind"]]
+        return kind(pdf, product["title"])
 
     def render(self, job: Job, fit_pt: float | None = None):
         try:

@@ -127,4 +127,7 @@ def _variant_options(variant: str) -> dict:
     if variant == "print":
         # PDF/X-4: the output intent comes from the @color-profile device-cmyk rule.
         return {"pdf_variant": "pdf/x-4", "custom_metadata": True}
+    if variant == "booklet":
+        # Imposed afterwards onto office-printer sheets, which drops the structure tree.
+        return {"pdf_identifier": True, "custom_metadata": True}
     raise ValueError(f"variant {variant!r} is not built yet")
