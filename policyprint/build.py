@@ -219,6 +219,8 @@ class JobRunner:
         findings = finish.check_page_count(reader, product["pages"])
         findings += finish.check_page_size(reader, PAGE_SIZES_MM[job.size or product["size"]])
         findings += finish.check_fonts_embedded(reader)
+        findings += finish.check_font_families(
+            reader, [f["family"] for f in self.project.data("brand")["fonts"].values()])
         if job.variant == "screen":
             findings += finish.check_screen_basics(reader, job.lang)
         if job.variant == "print":

@@ -173,3 +173,29 @@ def check_no_rgb(reader: PdfReader) -> list[str]:
     for i, page in enumerate(reader.pages, 1):
         findings += _rgb_in(page, reader, f"page {i}", seen)
     return sorted(set(findings))
+
+
+STYLE_WORDS = re.compile(r"(thin|extra|ultra|semi|demi|light|regular|book|medium|bold|heavy|black|"
+                         r"italic|oblique|condensed|expanded)*")
+
+
+def _is_brand_font(base_font: str, families: list[str]) -> bool:
+    """'Noto-Sans-Semi-Bold' is Noto Sans; 'Noto-Sans-Thai' is a fallback, not Noto Sans."""
+    name = base_font.replace("-", "").replace(" ", "").lower()
+    for family in families:
+        if name.startswith(family):
+            return STYLE_WORDS.fullmatch(name[len(family):]) is not None
+    return False
+
+
+def check_font_families(reader: PdfReader, families: list[str]) -> list[str]:
+    """Only the brand fonts: another font means a character fell back (it lacks a brand glyph)."""
+    allowed = sorted((f.replace(" ", "").lower() for f in families), key=len, reverse=True)
+    findings, seen = [], set()
+    for i, page in enumerate(reader.pages, 1):
+        for font in _fonts(page.get("/Resources"), seen):
+            name = str(font.get("/BaseFont", "")).split("+")[-1].lstrip("/")
+            if not _is_brand_font(name, allowed):
+                findings.append(f"page {i}: font {name} is not a brand font ({', '.join(families)}): "
+                                "some text lacks a glyph in the brand fonts")
+    return findings

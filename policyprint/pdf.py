@@ -117,7 +117,7 @@ class PdfWriter:
         for number, page in enumerate(document.pages, 1):
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
-        return RenderResult(pdf, len(document.pages), anchors, errors, warnings)
+        return RenderResult(pdf=pdf, pages=len(document.pages), anchors=anchors, errors=errors, warnings=warnings)
 
 
 def _variant_options(variant: str) -> dict:

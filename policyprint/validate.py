@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from .errors import Problem
 from .project import SOURCE_LANG, Project
@@ -23,6 +24,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _institutions(project)
     problems += _posters(project)
     problems += _print(project)
+    problems += _glyphs(project)
     return problems
 
 
@@ -205,3 +207,49 @@ def _print(project: Project) -> list[Problem]:
         return [src.problem(("output_intent", "profile"),
                             f"expected a CMYK ICC profile, got {header[16:20].decode('latin-1')!r} in {profile}")]
     return []
+
+
+def brand_font_files(project: Project) -> dict[str, list[Path]]:
+    """The font files of each brand font family."""
+    import importlib
+
+    files = {}
+    for font in project.data("brand")["fonts"].values():
+        root = Path(importlib.import_module(font["package"]).ROOT) / "files"
+        files[font["family"]] = sorted(root.glob("*.[ot]tf"))
+    return files
+
+
+def _glyphs(project: Project) -> list[Problem]:
+    """Every character of the content must have a glyph in the brand fonts (no tofu, no fallback)."""
+    from fontTools.ttLib import TTFont
+
+    covered: set[int] = set()
+    families = brand_font_files(project)
+    for paths in families.values():
+        for path in paths:
+            covered |= set(TTFont(path, lazy=True).getBestCmap())
+    names = ", ".join(families)
+    out = []
+    sources = list(project.sources.values()) + list(project.strings.values())
+
+    def walk(src, value, path):
+        if isinstance(value, str):
+            for ch in sorted(set(value)):
+                if ord(ch) not in covered and not ch.isspace() and ch not in IGNORABLE:
+                    out.append(src.problem(path, f"character {ch!r} (U+{ord(ch):04X}) has no glyph in the "
+                                                 f"brand fonts ({names}); it would print in another font or as a box"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(src, item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(src, item, path + (i,))
+
+    for src in sources:
+        walk(src, src.data, ())
+    return out
+
+
+# Characters that are never drawn: soft hyphen, joiners, directional marks.
+IGNORABLE = {"\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\u200e", "\u200f"}

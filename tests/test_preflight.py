@@ -1,0 +1,67 @@
+"""Preflight catches deliberately broken input, with a message that names what and where."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from policyprint import build
+from policyprint.cli import main
+from policyprint.errors import BuildError
+
+
+def test_image_without_alt_text_fails_the_screen_build(project_copy):
+    from PIL import Image
+
+    Image.new("RGB", (300, 300), "#0077ad").save(project_copy / "content/assets/photo.png", dpi=(300, 300))
+    template = project_copy / "templates/leaflet.html.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace('<p class="cover-policy">',
+                                     '<img src="content/assets/photo.png" style="width: 10mm"><p class="cover-policy">'),
+                        encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("leaflet-youth",), variants=("screen",))
+    assert ('leaflet-youth / da / screen: Image "content/assets/photo.png" has no required alt description'
+            in str(err.value))
+
+
+def test_rgb_colour_in_the_print_stylesheet_fails_the_print_build(project_copy):
+    css = project_copy / "styles/leaflet.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n.block h2 { color: rgb(255 0 0); }\n", encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("leaflet-youth",), variants=("print",))
+    assert "leaflet-youth / da / print: page 2: RGB colour 1 0 0 (rg)" in str(err.value)
+
+
+def test_missing_glyph_is_a_content_error_with_file_and_line(project_copy):
+    path = project_copy / "content/leaflets.yaml"
+    text = path.read_text(encoding="utf-8").replace("Det kan du regne med", "Det kan du regne med \U0001F600", 1)
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "\U0001F600" in l)
+    assert (f"content/leaflets.yaml:{line}: leaflets.youth.blocks[1].heading: character '\U0001F600' (U+1F600) "
+            "has no glyph in the brand fonts (Noto Sans, Noto Sans Arabic); it would print in another font "
+            "or as a box") in result.stderr
+
+
+def test_fallback_font_in_a_pdf_is_reported(project_copy):
+    # A template word that is not in the content files bypasses the content check;
+    # the PDF preflight still sees the fallback font.
+    template = project_copy / "templates/leaflet.html.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace('<p class="cover-policy">', '<p>\u0e01\u0e02</p><p class="cover-policy">'), encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("leaflet-youth",), variants=("screen",))
+    assert ("leaflet-youth / da / screen: page 1: font Noto-Sans-Thai is not a brand font "
+            "(Noto Sans, Noto Sans Arabic): some text lacks a glyph in the brand fonts") in str(err.value)
+
+
+def test_brand_font_names():
+    from policyprint.finish import _is_brand_font
+
+    families = ["notosansarabic", "notosans"]
+    for name in ("Noto-Sans", "Noto-Sans-Bold", "Noto-Sans-Semi-Bold", "Noto-Sans-Ultra-Bold", "Noto-Sans-Arabic"):
+        assert _is_brand_font(name, families), name
+    for name in ("Noto-Sans-Thai", "DejaVu-Sans", "Noto-Sans-Egyptian-Hieroglyphs"):
+        assert not _is_brand_font(name, families), name
