@@ -2,14 +2,9 @@
 
 __version__ = "0.1.0"
 
+# Bound here, after the submodule of the same name is imported, so that
+# `policyprint.build` is always the function. WeasyPrint is imported lazily.
+from .build import build  # noqa: E402
 from .project import load_project  # noqa: E402
-
-
-def build(root, **options):
-    """Build the print pack; see policyprint.build.build for the options."""
-    from .build import build as _build
-
-    return _build(root, **options)
-
 
 __all__ = ["__version__", "build", "load_project"]

@@ -228,6 +228,7 @@ class JobRunner:
             findings += finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])
             findings += finish.check_output_intent(reader)
             findings += finish.check_no_rgb(reader)
+            findings += finish.check_image_resolution(rendered.pdf, 150 if product["kind"] == "poster" else 300)
         if product["kind"] == "policy":
             findings += self.check_page_plan(rendered.anchors)
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:

@@ -88,15 +88,38 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, size)
 
 
 @main.command("check")
+@click.option("--pdf", "pdfs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="FILE", help="Preflight this PDF instead (repeatable): fonts, colours, boxes, "
+                                    "output intent, tags. Example: --pdf from-designer.pdf")
 @click.pass_context
-def check_cmd(ctx: click.Context) -> None:
+def check_cmd(ctx: click.Context, pdfs) -> None:
     """Validate the content and print every problem with file:line. Writes nothing.
 
+    With --pdf, run the press or screen preflight on any PDF instead, such as
+    a file that came back from a designer. Exit 1 if it finds problems.
+
     \b
-    Example:
+    Examples:
       python build.py check
+      python build.py check --pdf output/da/policy.print.pdf
     """
     from .project import load_project
+
+    if pdfs:
+        from . import finish
+
+        failed = 0
+        for pdf in pdfs:
+            try:
+                facts, findings = finish.preflight_any(pdf.read_bytes())
+            except Exception as exc:  # an unreadable file is a finding, not a traceback
+                facts, findings = [], [f"cannot be read as a PDF: {exc}"]
+            click.echo(f"{pdf}: {'; '.join(facts)}")
+            for finding in findings:
+                click.echo(f"  {pdf}: {finding}", err=True)
+            click.echo(f"  {'OK' if not findings else f'{len(findings)} problem(s)'}")
+            failed += bool(findings)
+        sys.exit(1 if failed else 0)
 
     try:
         project = load_project(_root(ctx))

@@ -199,3 +199,49 @@ def check_font_families(reader: PdfReader, families: list[str]) -> list[str]:
                 findings.append(f"page {i}: font {name} is not a brand font ({', '.join(families)}): "
                                 "some text lacks a glyph in the brand fonts")
     return findings
+
+
+def check_image_resolution(pdf: bytes, minimum_ppi: int) -> list[str]:
+    """Every raster image must be placed at `minimum_ppi` or more (poppler's pdfimages -list)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        out = subprocess.run(["pdfimages", "-list", f.name], capture_output=True, text=True, check=True).stdout
+    findings = []
+    for line in out.splitlines()[2:]:
+        cols = line.split()
+        if len(cols) >= 14 and cols[2] == "image":
+            ppi = min(int(cols[12]), int(cols[13]))
+            if ppi < minimum_ppi:
+                findings.append(f"page {cols[0]}: image {cols[1]} ({cols[3]} × {cols[4]} px) is placed at "
+                                f"{ppi} ppi, below the {minimum_ppi} ppi required")
+    return findings
+
+
+def preflight_any(pdf: bytes) -> tuple[list[str], list[str]]:
+    """Preflight a PDF from anywhere: a press file (PDF/X) or a screen file. Returns (facts, findings)."""
+    reader = read(pdf)
+    is_press = bool(reader.trailer["/Root"].get("/OutputIntents")) and b"GTS_PDFX" in pdf
+    sizes = sorted({trim_size_mm(p) for p in reader.pages})
+    facts = [f"{len(reader.pages)} page(s), trim {', '.join(f'{w:g} × {h:g} mm' for w, h in sizes)}",
+             "kind: press file (PDF/X)" if is_press else "kind: screen file"]
+    findings = check_fonts_embedded(reader)
+    if is_press:
+        page = reader.pages[0]
+        bleed_mm = round((float(page.trimbox.left) - float(page.bleedbox.left)) * MM_PER_PT, 1)
+        facts.append(f"bleed {bleed_mm:g} mm")
+        if bleed_mm < 3:
+            findings.append(f"bleed is {bleed_mm:g} mm, expected at least 3 mm")
+        findings += check_output_intent(reader)
+        findings += check_no_rgb(reader)
+        findings += check_image_resolution(pdf, 300)
+    else:
+        lang = str(reader.trailer["/Root"].get("/Lang", ""))
+        facts.append(f"language {lang or 'not set'}")
+        findings += [f for f in check_screen_basics(reader, lang) if not f.startswith("has /Lang")]
+        if not lang:
+            findings.append("has no document language (/Lang)")
+    return facts, findings

@@ -65,3 +65,60 @@ def test_brand_font_names():
         assert _is_brand_font(name, families), name
     for name in ("Noto-Sans-Thai", "DejaVu-Sans", "Noto-Sans-Egyptian-Hieroglyphs"):
         assert not _is_brand_font(name, families), name
+
+
+def test_low_resolution_image_fails_the_print_build(project_copy):
+    from PIL import Image
+
+    Image.new("RGB", (40, 40), "#0077ad").save(project_copy / "content/assets/small.png")
+    template = project_copy / "templates/leaflet.html.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(text.replace('<p class="cover-policy">',
+                                     '<img src="content/assets/small.png" alt="Et lille billede" style="width: 20mm">'
+                                     '<p class="cover-policy">'), encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("leaflet-youth",), variants=("print",))
+    # 40 px over 20 mm is 50.8 ppi
+    assert "leaflet-youth / da / print: page 1: image 0 (40 × 40 px) is placed at 51 ppi, below the 300 ppi " \
+           "required" in str(err.value)
+
+
+def test_check_pdf_on_built_files(built):
+    ok = CliRunner().invoke(main, ["check", "--pdf", str(built / "output/da/poster-vision.print.pdf"),
+                                   "--pdf", str(built / "output/da/policy.screen.pdf")])
+    assert ok.exit_code == 0, ok.output
+    assert "poster-vision.print.pdf: 1 page(s), trim 297 × 420 mm; kind: press file (PDF/X); bleed 3 mm" in ok.output
+    assert "policy.screen.pdf: 12 page(s), trim 210 × 297 mm; kind: screen file; language da" in ok.output
+    bad = CliRunner().invoke(main, ["check", "--pdf", str(built / "output/da/leaflet-youth.booklet.pdf")])
+    assert bad.exit_code == 1
+    assert "leaflet-youth.booklet.pdf: is not tagged (no structure tree)" in bad.stderr
+    assert "leaflet-youth.booklet.pdf: has no document language (/Lang)" in bad.stderr
+
+
+def test_check_pdf_finds_rgb_in_a_press_file(built, tmp_path):
+    # A press file with an RGB colour added, as a designer's tool might leave it.
+    pdf = (built / "output/da/leaflet-youth.print.pdf").read_bytes()
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+    import io
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    page = writer.pages[1]
+    extra = DecodedStreamObject()
+    extra.set_data(b"q 1 0 0 rg 10 10 50 50 re f Q")
+    contents = page.get_contents()
+    combined = DecodedStreamObject()
+    combined.set_data(contents.get_data() + b"\n" + extra.get_data())
+    page[NameObject("/Contents")] = writer._add_object(combined)
+    path = tmp_path / "from-designer.pdf"
+    writer.write(path)
+    result = CliRunner().invoke(main, ["check", "--pdf", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: page 2: RGB colour 1 0 0 (rg)" in result.stderr
+
+
+def test_check_pdf_on_a_file_that_is_not_a_pdf(tmp_path):
+    path = tmp_path / "notes.pdf"
+    path.write_text("not a pdf", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--pdf", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: cannot be read as a PDF" in result.stderr
