@@ -81,12 +81,13 @@ def pin_source_date(project: Project) -> None:
 class JobRunner:
     """Renders and checks jobs. One per worker: it keeps WeasyPrint's font configuration."""
 
-    def __init__(self, project: Project):
+    def __init__(self, project: Project, marks: bool = False):
         from .pdf import PdfWriter
         from .render import Renderer
 
         pin_source_date(project)
         self.project = project
+        self.marks = marks
         # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
         self.fits: dict[tuple, float] = {}
         self.renderer = Renderer(project)
@@ -117,6 +118,8 @@ class JobRunner:
         result.errors += rendered.errors + self.preflight(job, rendered)
         result.pages = rendered.pages
         pdf = rendered.pdf
+        if job.variant == "print" and self.marks and not result.errors:
+            pdf = finish.pin_document_id(finish.add_crop_marks(pdf))
         if job.variant == "booklet" and not result.errors:
             pdf = self.impose(job, pdf)
             reader = finish.read(pdf)
@@ -282,12 +285,12 @@ def template_error(exc: Exception, root: Path) -> str:
 
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
-          size=None, on_result=None) -> BuildReport:
+          size=None, marks=False, on_result=None) -> BuildReport:
     """Build the planned jobs into root/output and update the manifest."""
     project = load_project(root)
     jobs = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
-    runner = JobRunner(project)
+    runner = JobRunner(project, marks=marks)
     results = []
     for job in jobs:
         result, pdf = runner.run(job)

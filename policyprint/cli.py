@@ -61,8 +61,10 @@ def main(ctx: click.Context, root: Path) -> None:
 @click.option("--size", type=click.Choice(["A4", "A3", "A2"]), default=None,
               help="Build posters at this size (default A3); the file name carries a size other "
                    "than A3. Example: --size A4")
+@click.option("--marks", is_flag=True, help="Add crop marks to press (print) files, outside the bleed. "
+              "Example: --variant print --marks")
 @click.pass_context
-def build_cmd(ctx: click.Context, products, langs, variants, institutions, size) -> None:
+def build_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks) -> None:
     """Build PDFs into output/ and update output/manifest.json.
 
     \b
@@ -81,7 +83,8 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, size)
 
     try:
         report = build(_root(ctx), products=products or None, langs=langs or None,
-                       variants=variants or None, institutions=institutions or None, size=size, on_result=show)
+                       variants=variants or None, institutions=institutions or None, size=size, marks=marks,
+                       on_result=show)
     except PolicyprintError as exc:
         _fail(exc)
     click.echo(f"Built {len(report.results)} file(s) into {report.output}.")

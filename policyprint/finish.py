@@ -245,3 +245,60 @@ def preflight_any(pdf: bytes) -> tuple[list[str], list[str]]:
         if not lang:
             findings.append("has no document language (/Lang)")
     return facts, findings
+
+
+def add_crop_marks(pdf: bytes, offset_mm: float = 2.0, length_mm: float = 5.0) -> bytes:
+    """Draw crop marks at the trim lines, outside the bleed, on an enlarged MediaBox.
+
+    WeasyPrint's own `marks` are RGB, grouped and drawn inside the bleed, so a
+    press cannot use them. These are registration black (100 % of every ink),
+    0.25 pt, start `offset_mm` beyond the BleedBox and run `length_mm` outwards.
+    TrimBox and BleedBox are unchanged.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
+
+    writer = PdfWriter(clone_from=read(pdf))
+    off, length = offset_mm / MM_PER_PT, length_mm / MM_PER_PT
+    for page in writer.pages:
+        x0, y0, x1, y1 = (float(v) for v in page.trimbox)
+        b = float(page.trimbox.left) - float(page.bleedbox.left)
+        near, far = b + off, b + off + length
+        segments = []
+        for x, sx in ((x0, -1), (x1, 1)):
+            for y, sy in ((y0, -1), (y1, 1)):
+                segments.append((x + sx * near, y, x + sx * far, y))   # horizontal, on the trim line y
+                segments.append((x, y + sy * near, x, y + sy * far))   # vertical, on the trim line x
+        ops = ["q", "1 1 1 1 K", "0.25 w"] + [f"{a:.3f} {c:.3f} m {e:.3f} {f:.3f} l S" for a, c, e, f in segments] + ["Q"]
+        margin = far + 1 / MM_PER_PT
+        media = RectangleObject([x0 - margin, y0 - margin, x1 + margin, y1 + margin])
+        streams = []
+        for data in (b"q", None, b"Q", "\n".join(ops).encode()):
+            if data is None:
+                # raw_get keeps the indirect reference: a stream may not sit directly in an array.
+                original = page.raw_get("/Contents")
+                resolved = original.get_object()
+                streams += list(resolved) if isinstance(resolved, ArrayObject) else [original]
+                continue
+            stream = DecodedStreamObject()
+            stream.set_data(data)
+            streams.append(writer._add_object(stream))  # noqa: SLF001
+        page[NameObject("/Contents")] = ArrayObject(streams)
+        page.mediabox = media
+        page.cropbox = media
+        if "/ArtBox" in page:
+            page[NameObject("/ArtBox")] = RectangleObject(page.trimbox)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def crop_mark_segments(reader: PdfReader) -> list[list[tuple[float, float, float, float]]]:
+    """The stroked line segments of each page's last content stream (the crop marks)."""
+    result = []
+    for page in reader.pages:
+        contents = page["/Contents"].get_object()
+        last = contents[-1].get_object() if isinstance(contents, list) else contents
+        nums = re.findall(rb"([-\d.]+) ([-\d.]+) m ([-\d.]+) ([-\d.]+) l S", last.get_data())
+        result.append([tuple(float(v) for v in n) for n in nums])
+    return result

@@ -86,3 +86,37 @@ def test_pin_document_id_is_a_same_length_substitution():
     assert len(pinned) == len(pdf)
     assert b"0f8e2d5c-1111" not in pinned
     assert finish.pin_document_id(pinned.replace(b"xmp.did:", b"xmp.did:", 1)) == pinned
+
+
+def test_crop_marks_are_drawn_outside_the_bleed_on_the_trim_lines(project_copy):
+    import subprocess
+
+    build(project_copy, products=("leaflet-parents",), variants=("print",), marks=True)
+    path = project_copy / "output/da/leaflet-parents.print.pdf"
+    reader = PdfReader(path)
+    segments = finish.crop_mark_segments(reader)
+    for page, marks in zip(reader.pages, segments):
+        x0, y0, x1, y1 = (float(v) for v in page.trimbox)
+        bx0, by0, bx1, by1 = (float(v) for v in page.bleedbox)
+        mx0, my0, mx1, my1 = (float(v) for v in page.mediabox)
+        assert mx0 < bx0 and my0 < by0 and mx1 > bx1 and my1 > by1   # a larger MediaBox
+        assert finish.trim_size_mm(page) == (148.0, 210.0)
+        assert len(marks) == 8
+        for ax, ay, bx, by in marks:
+            for x, y in ((ax, ay), (bx, by)):
+                outside = x < bx0 or x > bx1 or y < by0 or y > by1
+                assert outside, (x, y)
+                assert mx0 <= x <= mx1 and my0 <= y <= my1
+            # each mark lies on a trim line
+            assert (ay == by and round(ay, 2) in (round(y0, 2), round(y1, 2))) or \
+                   (ax == bx and round(ax, 2) in (round(x0, 2), round(x1, 2)))
+        last = page["/Contents"][-1].get_object().get_data()
+        assert b"1 1 1 1 K" in last   # registration black
+    assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
+    assert finish.check_no_rgb(reader) == [] and finish.check_output_intent(reader) == []
+
+
+def test_no_crop_marks_by_default(built):
+    reader = PdfReader(built / "output/da/leaflet-parents.print.pdf")
+    assert [float(v) for v in reader.pages[0].mediabox] == pytest.approx(
+        [float(v) for v in reader.pages[0].bleedbox], abs=0.01)
