@@ -28,6 +28,7 @@ class JobResult:
     sha256: str = ""
     seconds: float = 0.0
     fit_pt: float | None = None
+    checks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -115,7 +116,8 @@ class JobRunner:
             return result, None
         result.warnings = rendered.warnings
         result.fit_pt = rendered.fit_pt
-        result.errors += rendered.errors + self.preflight(job, rendered)
+        result.checks, findings = self.preflight(job, rendered)
+        result.errors += rendered.errors + findings
         result.pages = rendered.pages
         pdf = rendered.pdf
         if job.variant == "print" and self.marks and not result.errors:
@@ -216,27 +218,35 @@ class JobRunner:
         problem = src.problem(path, "")
         return f"{problem.file}:{problem.line}: {problem.key} ({length} characters)"
 
-    def preflight(self, job: Job, rendered) -> list[str]:
+    def preflight(self, job: Job, rendered) -> tuple[list[str], list[str]]:
+        """Run the checks that apply to the job. Returns (the checks run, their findings)."""
         product = self.project.product(job.product)
         reader = finish.read(rendered.pdf)
-        findings = finish.check_page_count(reader, product["pages"])
-        findings += finish.check_page_size(reader, PAGE_SIZES_MM[job.size or product["size"]])
-        findings += finish.check_fonts_embedded(reader)
-        findings += finish.check_font_families(
-            reader, [f["family"] for f in self.project.data("brand")["fonts"].values()])
+        size = PAGE_SIZES_MM[job.size or product["size"]]
+        families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
+        checks = [
+            ("page count", lambda: finish.check_page_count(reader, product["pages"])),
+            ("page size", lambda: finish.check_page_size(reader, size)),
+            ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
+            ("brand fonts only", lambda: finish.check_font_families(reader, families)),
+        ]
         if job.variant == "screen":
-            findings += finish.check_screen_basics(reader, job.lang)
+            checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
         if job.variant == "print":
-            size = PAGE_SIZES_MM[job.size or product["size"]]
-            findings += finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])
-            findings += finish.check_output_intent(reader)
-            findings += finish.check_no_rgb(reader)
-            findings += finish.check_image_resolution(rendered.pdf, 150 if product["kind"] == "poster" else 300)
+            min_ppi = 150 if product["kind"] == "poster" else 300
+            checks += [
+                ("trim and bleed boxes",
+                 lambda: finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])),
+                ("output intent", lambda: finish.check_output_intent(reader)),
+                ("no RGB", lambda: finish.check_no_rgb(reader)),
+                (f"images at {min_ppi} ppi or more", lambda: finish.check_image_resolution(rendered.pdf, min_ppi)),
+            ]
         if product["kind"] == "policy":
-            findings += self.check_page_plan(rendered.anchors)
+            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
-            findings += self.check_leaflet_fit(product, rendered)
-        return findings
+            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+        findings = [finding for _, check in checks for finding in check()]
+        return [name for name, _ in checks], findings
 
     def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
         """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
@@ -324,6 +334,8 @@ def artifact(project: Project, result: JobResult) -> dict:
         "institution": job.institution, "status": "approved", "pages": result.pages,
         "trim_mm": list(PAGE_SIZES_MM[job.size or product["size"]]), "bytes": result.bytes,
         "sha256": result.sha256, "warnings": result.warnings,
+        # A written file passed every check; a failed one is never written.
+        "preflight": {"checks": result.checks, "findings": []},
     }
 
 

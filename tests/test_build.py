@@ -23,6 +23,9 @@ def test_manifest_describes_the_policy(built):
     assert len(manifest["built_from"]) == 64
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
     pdf = built / "output" / "da" / "policy.screen.pdf"
+    assert entry["preflight"] == {"checks": ["page count", "page size", "fonts embedded", "brand fonts only",
+                                             "tags, language, title", "page plan"], "findings": []}
+    del entry["preflight"]
     assert entry | {"warnings": []} == {
         "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,
         "lang": "da", "variant": "screen", "institution": None, "status": "approved", "pages": 12,
@@ -71,3 +74,11 @@ def test_list_shows_planned_files(project_copy):
     result = CliRunner().invoke(main, ["--root", str(project_copy), "list"])
     assert result.exit_code == 0
     assert "output/da/policy.screen.pdf" in result.output.splitlines()
+
+
+def test_manifest_lists_press_checks(built):
+    manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(a for a in manifest["artifacts"] if a["path"] == "da/poster-vision.print.pdf")
+    assert entry["variant"] == "print"
+    assert entry["preflight"]["checks"][-4:] == ["trim and bleed boxes", "output intent", "no RGB",
+                                                 "images at 150 ppi or more"]
