@@ -1,46 +1,50 @@
-"""Orchestration: load → validate → plan → render → write → post-process → manifest."""
+"""Orchestration: load → validate → plan → (cache) → render/write in workers → manifest.
+
+The main process plans, keys and writes; worker processes render. Every file
+is written atomically by the main process, under a lock on output/.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import signal
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
 
-from . import __version__, finish
+from . import __version__
+from .cache import Keyer, State
 from .errors import BuildError
-from .plan import PAGE_SIZES_MM, Job, plan
+from .plan import ALL_VARIANTS, PAGE_SIZES_MM, POSTER_SIZES, Job, plan
 from .project import Project, load_project
+from .runner import JobResult, JobRunner
 
 TOOL = f"policyprint {__version__}"
-
-
-@dataclass
-class JobResult:
-    job: Job
-    ok: bool
-    pages: int = 0
-    bytes: int = 0
-    sha256: str = ""
-    seconds: float = 0.0
-    fit_pt: float | None = None
-    checks: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+LOCK_TIMEOUT_S = 600.0
 
 
 @dataclass
 class BuildReport:
     output: Path
     results: list[JobResult]
+    stale: list[str] = field(default_factory=list)    # files no job produces any more
+    pruned: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[JobResult]:
         return [r for r in self.results if not r.ok]
+
+    @property
+    def rendered(self) -> list[JobResult]:
+        return [r for r in self.results if not r.cached]
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -68,261 +72,183 @@ def inputs_hash(project: Project) -> str:
     return h.hexdigest()
 
 
-def pin_source_date(project: Project) -> None:
-    """Pin SOURCE_DATE_EPOCH to the publication date, unless the caller set it.
-
-    fontTools stamps the current time into the font subsets it writes unless
-    this is set, which would make every rebuild differ.
-    """
-    date = project.policy["meta"]["date"]
-    epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
-    os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
-
-
-class JobRunner:
-    """Renders and checks jobs. One per worker: it keeps WeasyPrint's font configuration."""
-
-    def __init__(self, project: Project, marks: bool = False):
-        from .pdf import PdfWriter
-        from .render import Renderer
-
-        pin_source_date(project)
-        self.project = project
-        self.marks = marks
-        # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
-        self.fits: dict[tuple, float] = {}
-        self.renderer = Renderer(project)
-        allowed = [project.root / d for d in ("content", "styles", "templates")]
-        allowed.append(project.cmyk_profile().parent)
-        self.writer = PdfWriter(allowed + self.renderer.fonts[1])
-
-    def run(self, job: Job) -> tuple[JobResult, bytes | None]:
-        from .pdf import RefusedURL
-
-        start = time.perf_counter()
-        result = JobResult(job, ok=False)
-        product = self.project.product(job.product)
+@contextmanager
+def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
+    """Hold an exclusive lock on output/ so that two builds never interleave their writes."""
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / ".lock"
+    with open(path, "a+") as f:
         try:
-            if product["kind"] == "poster":
-                rendered, fit_errors = self.render_fitted(job)
-                result.errors += fit_errors
-            else:
-                rendered = self.render(job)
-        except TemplateFailure as exc:
-            result.errors.append(str(exc))
-            return result, None
-        except RefusedURL as exc:
-            result.errors.append(str(exc))
-            return result, None
-        result.warnings = rendered.warnings
-        result.fit_pt = rendered.fit_pt
-        result.checks, findings = self.preflight(job, rendered)
-        result.errors += rendered.errors + findings
-        result.pages = rendered.pages
-        pdf = rendered.pdf
-        if job.variant == "print" and self.marks and not result.errors:
-            pdf = finish.pin_document_id(finish.add_crop_marks(pdf))
-        if job.variant == "booklet" and not result.errors:
-            pdf = self.impose(job, pdf)
-            reader = finish.read(pdf)
-            result.pages = len(reader.pages)
-            result.errors += finish.check_page_size(reader, (297.0, 210.0))
-        result.seconds = time.perf_counter() - start
-        result.ok = not result.errors
-        return result, pdf
-
-    def impose(self, job: Job, pdf: bytes) -> bytes:
-        """Office-printer sheets: leaflets 2-up duplex, the policy as an A5 booklet, posters as tiles."""
-        from . import impose
-
-        product = self.project.product(job.product)
-        kind = {"leaflet": impose.impose_leaflet, "policy": impose.impose_booklet,
-                "poster": impose.tile_poster}[product["kind"]]
-        return kind(pdf, product["title"])
-
-    def render(self, job: Job, fit_pt: float | None = None):
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            if on_wait:
+                on_wait(holder)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise BuildError(f"another build (pid {holder}) is still writing {output}; "
+                                         f"gave up after {timeout:g} s") from None
+                    time.sleep(0.2)
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
         try:
-            html = self.renderer.html(job, fit_pt)
-        except Exception as exc:  # a template bug: point at the template line, not a traceback
-            raise TemplateFailure(template_error(exc, self.project.root)) from None
-        rendered = self.writer.render(html, self.project.root, [], job.variant)
-        rendered.pdf = finish.pin_document_id(rendered.pdf)
-        return rendered
-
-    def render_fitted(self, job: Job):
-        """Fit a poster's type to one page: the largest size, in 0.5 pt steps, that fits.
-
-        The bounds are the brand's poster sizes at A3, scaled with the page width.
-        Returns the render and, when even the minimum does not fit, an error that
-        names the poster and the longest text it quotes.
-        """
-        type_sizes = self.project.data("brand")["type"]
-        scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
-        low = float(type_sizes["poster-min"].removesuffix("pt")) * scale
-        high = float(type_sizes["poster-max"].removesuffix("pt")) * scale
-
-        def attempt(size):
-            rendered = self.render(job, size)
-            rendered.fit_pt = size
-            return rendered
-
-        key = (job.product, job.lang, job.institution, job.size)
-        if key in self.fits:
-            known = attempt(self.fits[key])
-            if known.pages == 1:
-                return known, []
-        best = attempt(high)
-        if best.pages == 1:
-            self.fits[key] = high
-            return best, []
-        smallest = attempt(low)
-        if smallest.pages > 1:
-            return smallest, [self.poster_overflow(job, low)]
-        best = smallest
-        while high - low > 0.5:
-            mid = (low + high) / 2
-            rendered = attempt(mid)
-            if rendered.pages == 1:
-                low, best = mid, rendered
-            else:
-                high = mid
-        self.fits[key] = best.fit_pt
-        return best, []
-
-    def poster_overflow(self, job: Job, min_pt: float) -> str:
-        src = self.project.sources["posters"]
-        poster_id = self.project.product(job.product)["poster"]
-        index = next(i for i, p in enumerate(src.data["posters"]) if p["id"] == poster_id)
-        where = src.problem(("posters", index, "blocks"), "")
-        message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
-                   f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
-        longest = self.longest_quoted_item(src.data["posters"][index]["blocks"])
-        if longest:
-            message += f". Its longest quoted text is {longest}"
-        return message
-
-    def longest_quoted_item(self, blocks: list[dict]) -> str | None:
-        """Locate the longest list item that `blocks` quote, as 'file:line: key (N characters)'."""
-        src = self.project.sources["policy"]
-        quoted_lists = {b["list"] for b in blocks if "list" in b}
-        quoted_items = {i for b in blocks for i in b.get("items", [])}
-        candidates = []
-        for si, section in enumerate(src.data["sections"]):
-            for li, lst in enumerate(section.get("lists", [])):
-                for ii, item in enumerate(lst["items"]):
-                    if lst["id"] in quoted_lists or item["id"] in quoted_items:
-                        candidates.append((len(item["text"]), ("sections", si, "lists", li, "items", ii, "text")))
-        if not candidates:
-            return None
-        length, path = max(candidates)
-        problem = src.problem(path, "")
-        return f"{problem.file}:{problem.line}: {problem.key} ({length} characters)"
-
-    def preflight(self, job: Job, rendered) -> tuple[list[str], list[str]]:
-        """Run the checks that apply to the job. Returns (the checks run, their findings)."""
-        product = self.project.product(job.product)
-        reader = finish.read(rendered.pdf)
-        size = PAGE_SIZES_MM[job.size or product["size"]]
-        families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
-        checks = [
-            ("page count", lambda: finish.check_page_count(reader, product["pages"])),
-            ("page size", lambda: finish.check_page_size(reader, size)),
-            ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
-            ("brand fonts only", lambda: finish.check_font_families(reader, families)),
-        ]
-        if job.variant == "screen":
-            checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
-        if job.variant == "print":
-            min_ppi = 150 if product["kind"] == "poster" else 300
-            checks += [
-                ("trim and bleed boxes",
-                 lambda: finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])),
-                ("output intent", lambda: finish.check_output_intent(reader)),
-                ("no RGB", lambda: finish.check_no_rgb(reader)),
-                (f"images at {min_ppi} ppi or more", lambda: finish.check_image_resolution(rendered.pdf, min_ppi)),
-            ]
-        if product["kind"] == "policy":
-            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
-        if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
-            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
-        findings = [finding for _, check in checks for finding in check()]
-        return [name for name, _ in checks], findings
-
-    def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
-        """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
-        src = self.project.sources["leaflets"]
-        audience = product["audience"]
-        blocks = src.data["leaflets"][audience]["blocks"]
-        last_inside = product["pages"] - 1
-        # The first block that starts after the spread, else the last block (it runs over itself).
-        over = next((i for i in range(len(blocks)) if rendered.anchors.get(f"block-{i}", 0) > last_inside),
-                    len(blocks) - 1)
-        where = src.problem(("leaflets", audience, "blocks", over), "")
-        return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
-                f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
-                f"it to another leaflet. The type is not made smaller than the brand's size."]
-
-    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
-        """Each section must start on the page the plan gives it."""
-        src = self.project.sources["policy"]
-        findings = []
-        for i, section in enumerate(src.data["sections"]):
-            actual = anchors.get(section["id"])
-            if actual != section["page"]:
-                where = src.problem(("sections", i, "page"), "")
-                findings.append(
-                    f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
-                    f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
-        return findings
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
-class TemplateFailure(Exception):
-    """A template raised while rendering; the message points at the template line."""
+# ---- workers ---------------------------------------------------------------
+
+_RUNNER: JobRunner | None = None
 
 
-def template_error(exc: Exception, root: Path) -> str:
-    """Describe an exception raised while rendering a template, at its template line."""
-    import traceback
+def _init_worker(root: str, marks: bool, strict: bool) -> None:
+    """Each worker loads the project once and keeps one runner (fonts, caches) for all its jobs."""
+    global _RUNNER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
+    _RUNNER = JobRunner(load_project(root), marks=marks, strict=strict)
 
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if Path(f.filename).resolve().is_relative_to(root / "templates")]
-    where = ""
-    if frames:
-        where = f"{Path(frames[-1].filename).resolve().relative_to(root).as_posix()}:{frames[-1].lineno}: "
-    elif getattr(exc, "filename", None) and getattr(exc, "lineno", None):
-        where = f"templates/{exc.filename}:{exc.lineno}: "
-    return f"{where}template error: {type(exc).__name__}: {exc}"
 
+def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
+    return [_RUNNER.run_safely(job) for job in jobs]
+
+
+def _groups(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs that share a render (a poster's variants share its fitted size) go to one worker."""
+    def key(job):
+        return (job.product, job.lang, job.institution or "", job.size or "")
+    return [list(g) for _, g in groupby(sorted(jobs, key=key), key=key)]
+
+
+def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, strict: bool):
+    """Yield (result, pdf) for each job as it finishes."""
+    groups = _groups(jobs)
+    if workers <= 1 or len(groups) <= 1:
+        runner = JobRunner(project, marks=marks, strict=strict)
+        for group in groups:
+            for job in group:
+                yield runner.run_safely(job)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
+                               initializer=_init_worker, initargs=(str(project.root), marks, strict))
+    try:
+        futures = [pool.submit(_run_group, group) for group in groups]
+        for future in as_completed(futures):
+            yield from future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---- the build ---------------------------------------------------------------
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
-          size=None, marks=False, on_result=None) -> BuildReport:
-    """Build the planned jobs into root/output and update the manifest."""
+          size=None, marks=False, jobs: int | None = None, force=False, strict=False, prune=False,
+          on_plan=None, on_result=None, on_wait=None) -> BuildReport:
+    """Build the planned jobs into root/output, reusing unchanged files, and update the manifest.
+
+    Raises BuildError listing every failed job after all other jobs have run.
+    """
     project = load_project(root)
-    jobs = plan(project, products, langs, variants, institutions, size)
+    planned = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
-    runner = JobRunner(project, marks=marks)
-    results = []
-    for job in jobs:
-        result, pdf = runner.run(job)
-        if result.ok:
-            target = output / job.path
-            write_atomic(target, pdf)
-            result.bytes = len(pdf)
-            result.sha256 = hashlib.sha256(pdf).hexdigest()
-        elif pdf is not None:
-            # Keep the rejected file out of output/, where it can be inspected.
-            rejected = project.root / ".cache" / "rejected" / job.path
-            write_atomic(rejected, pdf)
-            result.errors.append(f"the rejected PDF is kept at {rejected.relative_to(project.root)}")
-        results.append(result)
-        if on_result:
-            on_result(result)
-    write_manifest(project, output, results)
-    report = BuildReport(output, results)
+    workers = jobs or os.cpu_count() or 1
+    with build_lock(output, on_wait=on_wait):
+        _remove_temporary_files(output)
+        state = State.load(project)
+        keyer = Keyer(project, marks=marks, strict=strict)
+        results, todo, keys = [], [], {}
+        for job in planned:
+            rel = job.path.as_posix()
+            keys[job] = keyer.key(job)
+            artifact = None if force else state.fresh(output, rel, keys[job])
+            if artifact:
+                result = JobResult(job, ok=True, pages=artifact["pages"], bytes=artifact["bytes"],
+                                   sha256=artifact["sha256"], warnings=artifact["warnings"], cached=True,
+                                   key=keys[job], checks=artifact["preflight"]["checks"])
+                results.append(result)
+            else:
+                todo.append(job)
+        if on_plan:
+            on_plan(len(planned), len(todo))
+        for result in results:
+            if on_result:
+                on_result(result)
+        for result, pdf in run_jobs(project, todo, workers, marks, strict):
+            result.key = keys[result.job]
+            _finish(project, output, state, result, pdf)
+            results.append(result)
+            if on_result:
+                on_result(result)
+        stale = stale_files(project, output)
+        pruned = []
+        if prune:
+            for rel in stale:
+                (output / rel).unlink(missing_ok=True)
+                state.forget(rel)
+                pruned.append(rel)
+            stale = []
+        state.save(write_atomic)
+        write_manifest(project, output, state)
+    report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned)
     if report.failed:
-        raise BuildError("\n".join(
-            f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
+        error = BuildError("\n".join(f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
+        error.report = report
+        raise error
     return report
+
+
+def _finish(project: Project, output: Path, state: State, result: JobResult, pdf: bytes | None) -> None:
+    """Write a finished job's PDF (or keep a rejected one aside) and record it."""
+    job = result.job
+    if result.ok:
+        write_atomic(output / job.path, pdf)
+        result.bytes = len(pdf)
+        result.sha256 = hashlib.sha256(pdf).hexdigest()
+        state.record(job.path.as_posix(), result.key, artifact(project, result))
+    elif pdf is not None:
+        # Keep the rejected file out of output/, where it can be inspected.
+        rejected = project.root / ".cache" / "rejected" / job.path
+        write_atomic(rejected, pdf)
+        result.errors.append(f"the rejected PDF is kept at {rejected.relative_to(project.root)}")
+
+
+def _remove_temporary_files(output: Path) -> None:
+    """Remove temporary files a killed build left behind (never a finished PDF)."""
+    for tmp in output.rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def producible_paths(project: Project) -> set[str]:
+    """Every output path some job of this project can write (any variant, institution or size)."""
+    all_institutions = tuple(i["id"] for i in project.institutions) or None
+    paths = set()
+    for size in (None, *POSTER_SIZES):
+        for job in plan(project, variants=None, institutions=all_institutions, size=size):
+            for variant in ALL_VARIANTS:
+                paths.add(Job(job.product, job.lang, variant, job.institution, job.size).path.as_posix())
+    return paths
+
+
+def stale_files(project: Project, output: Path) -> list[str]:
+    """PDFs in output/ that no job produces any more."""
+    producible = producible_paths(project)
+    return sorted(p.relative_to(output).as_posix() for p in output.rglob("*.pdf")
+                  if p.relative_to(output).as_posix() not in producible)
 
 
 def artifact(project: Project, result: JobResult) -> dict:
@@ -339,20 +265,18 @@ def artifact(project: Project, result: JobResult) -> dict:
     }
 
 
-def write_manifest(project: Project, output: Path, results: list[JobResult]) -> None:
-    """Record every file this build wrote, plus earlier files that are still there."""
-    path = output / "manifest.json"
-    entries = {}
-    if path.is_file():
-        try:
-            for entry in json.loads(path.read_text(encoding="utf-8")).get("artifacts", []):
-                if (output / entry["path"]).is_file():
-                    entries[entry["path"]] = entry
-        except (ValueError, KeyError, TypeError):
-            entries = {}
-    for result in results:
-        if result.ok:
-            entries[result.job.path.as_posix()] = artifact(project, result)
-    manifest = {"tool": TOOL, "built_from": inputs_hash(project),
-                "artifacts": [entries[k] for k in sorted(entries)]}
-    write_atomic(path, (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
+def write_manifest(project: Project, output: Path, state: State) -> None:
+    """Describe every PDF in output/: built ones from the build state, others as stale."""
+    producible = producible_paths(project)
+    artifacts = []
+    for pdf in sorted(output.rglob("*.pdf")):
+        rel = pdf.relative_to(output).as_posix()
+        entry = state.entries.get(rel)
+        if entry and rel in producible:
+            artifacts.append(entry["artifact"])
+        else:
+            data = pdf.read_bytes()
+            artifacts.append({"path": rel, "stale": True, "bytes": len(data),
+                              "sha256": hashlib.sha256(data).hexdigest()})
+    manifest = {"tool": TOOL, "built_from": inputs_hash(project), "artifacts": artifacts}
+    write_atomic(output / "manifest.json", (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())

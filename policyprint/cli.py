@@ -5,7 +5,9 @@ Exit codes: 0 success, 1 a build or preflight failure, 2 bad content or usage.
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -42,52 +44,192 @@ def main(ctx: click.Context, root: Path) -> None:
       python build.py                 # build everything into output/
       python build.py check           # validate the content only
       python build.py build --product policy
+      python build.py watch
     """
     ctx.obj = {"root": root.resolve()}
+    # A kill (SIGTERM) stops like Ctrl-C: temporary files are removed, finished files stay whole.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     if ctx.invoked_subcommand is None:
         ctx.invoke(build_cmd)
 
 
+def _build_options(f):
+    """The options that choose what to build, shared by `build` and `watch`."""
+    options = [
+        click.option("--product", "products", multiple=True, metavar="ID",
+                     help="Build only this product (repeatable). Example: --product leaflet-parents"),
+        click.option("--lang", "langs", multiple=True, metavar="LANG",
+                     help="Build only this language (repeatable). Example: --lang da"),
+        click.option("--variant", "variants", multiple=True, metavar="VARIANT",
+                     help="Build only this variant: screen, print or booklet (repeatable). "
+                          "Example: --variant print"),
+        click.option("--institution", "institutions", multiple=True, metavar="ID|all",
+                     help="Also build personalised leaflets and posters for this institution from "
+                          "content/institutions.yaml, or for all of them. Example: --institution all"),
+        click.option("--size", type=click.Choice(["A4", "A3", "A2"]), default=None,
+                     help="Build posters at this size (default A3); the file name carries a size other "
+                          "than A3. Example: --size A4"),
+        click.option("--marks", is_flag=True, help="Add crop marks to press (print) files, outside the "
+                     "bleed. Example: --variant print --marks"),
+        click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, metavar="N",
+                     help="Worker processes (default: the number of cores). Example: --jobs 2"),
+        click.option("--strict", is_flag=True, help="Treat warnings (WeasyPrint's, missing translations) "
+                     "as errors. Example: --strict"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _selection(products, langs, variants, institutions, size, marks, jobs, strict) -> dict:
+    return dict(products=products or None, langs=langs or None, variants=variants or None,
+                institutions=institutions or None, size=size, marks=marks, jobs=jobs, strict=strict)
+
+
+def _human_size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def _summary(report, seconds: float) -> None:
+    """A table of the files (or a count per product when there are many) and a one-line total."""
+    from collections import defaultdict
+
+    rows = report.results
+    if len(rows) <= 40:
+        width = max((len(str(r.job.path)) for r in rows), default=4)
+        click.echo(f"{'file':<{width}}  {'pages':>5}  {'size':>8}  {'time':>7}  notes")
+        for r in rows:
+            took = "cached" if r.cached else f"{r.seconds:.1f} s"
+            notes = "; ".join(r.warnings) if r.ok else "FAILED: " + "; ".join(r.errors[:1])
+            click.echo(f"{str(r.job.path):<{width}}  {r.pages:>5}  {_human_size(r.bytes):>8}  {took:>7}  {notes}")
+    else:
+        per = defaultdict(lambda: [0, 0, 0, 0.0, 0])
+        for r in rows:
+            row = per[r.job.product]
+            row[0] += 1
+            row[1] += r.bytes
+            row[2] += r.cached
+            row[3] += 0 if r.cached else r.seconds
+            row[4] += len(r.warnings) + (not r.ok)
+        click.echo(f"{'product':<22}  {'files':>5}  {'size':>8}  {'cached':>6}  {'time':>7}  warnings")
+        for product, (n, size, cached, took, warns) in sorted(per.items()):
+            click.echo(f"{product:<22}  {n:>5}  {_human_size(size):>8}  {cached:>6}  {took:>5.1f} s  {warns}")
+    failed = len(report.failed)
+    cached = sum(r.cached for r in rows)
+    line = (f"{len(rows)} file(s): {len(rows) - cached - failed} built, {cached} unchanged, {failed} failed, "
+            f"{_human_size(sum(r.bytes for r in rows))}, {seconds:.1f} s")
+    click.echo(line)
+    for rel in report.stale:
+        click.echo(f"stale: output/{rel} (no job produces it any more; remove with --prune)")
+    for rel in report.pruned:
+        click.echo(f"pruned: output/{rel}")
+
+
+def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):
+    """Run one build with progress and a summary; return the report, or raise PolicyprintError."""
+    import sys as _sys
+
+    from .build import build
+    from .errors import BuildError
+
+    interactive = _sys.stderr.isatty() and not quiet
+    state = {"bar": None}
+
+    def on_plan(total, to_render):
+        if interactive and to_render:
+            state["bar"] = click.progressbar(length=total, label=f"Building {to_render} of {total} file(s)",
+                                             file=_sys.stderr, show_pos=True)
+            state["bar"].__enter__()
+
+    def on_result(result):
+        if state["bar"]:
+            state["bar"].update(1)
+
+    def on_wait(holder):
+        click.echo(f"Another build (pid {holder}) is writing output/; waiting for it to finish…", err=True)
+
+    start = time.perf_counter()
+    try:
+        report = build(root, force=force, prune=prune, on_plan=on_plan, on_result=on_result, on_wait=on_wait,
+                       **selection)
+    except BuildError as exc:
+        if state["bar"]:
+            state["bar"].__exit__(None, None, None)
+        report = getattr(exc, "report", None)
+        if report is not None and not quiet:
+            _summary(report, time.perf_counter() - start)
+        raise
+    if state["bar"]:
+        state["bar"].__exit__(None, None, None)
+    if not quiet:
+        _summary(report, time.perf_counter() - start)
+    return report
+
+
 @main.command("build")
-@click.option("--product", "products", multiple=True, metavar="ID",
-              help="Build only this product (repeatable). Example: --product policy")
-@click.option("--lang", "langs", multiple=True, metavar="LANG",
-              help="Build only this language (repeatable). Example: --lang da")
-@click.option("--variant", "variants", multiple=True, metavar="VARIANT",
-              help="Build only this variant (repeatable). Example: --variant screen")
-@click.option("--institution", "institutions", multiple=True, metavar="ID|all",
-              help="Also build personalised leaflets for this institution from "
-                   "content/institutions.yaml, or for all of them. Example: --institution all")
-@click.option("--size", type=click.Choice(["A4", "A3", "A2"]), default=None,
-              help="Build posters at this size (default A3); the file name carries a size other "
-                   "than A3. Example: --size A4")
-@click.option("--marks", is_flag=True, help="Add crop marks to press (print) files, outside the bleed. "
-              "Example: --variant print --marks")
+@_build_options
+@click.option("--force", is_flag=True, help="Rebuild every file, even unchanged ones. Example: --force")
+@click.option("--prune", is_flag=True, help="Delete files in output/ that no job produces any more. "
+              "Example: --prune")
 @click.pass_context
-def build_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks) -> None:
+def build_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks, jobs, strict,
+              force, prune) -> None:
     """Build PDFs into output/ and update output/manifest.json.
+
+    Only files whose inputs changed are rendered again; --force renders all.
+    A failing file is reported with its product, language, variant and
+    institution; the others are still built, and the exit code is 1.
 
     \b
     Examples:
       python build.py build --product policy --lang da
       python build.py build --product leaflet-parents --institution eksempel-boernehus
+      python build.py build --institution all --jobs 2
     """
-    from .build import build
-
-    def show(result):
-        status = "ok  " if result.ok else "FAIL"
-        fitted = f"  type {result.fit_pt:.1f} pt" if result.fit_pt else ""
-        click.echo(f"{status} {result.job.path}  {result.pages} pages  {result.seconds:.1f} s{fitted}")
-        for warning in result.warnings:
-            click.echo(f"     warning: {warning}")
-
     try:
-        report = build(_root(ctx), products=products or None, langs=langs or None,
-                       variants=variants or None, institutions=institutions or None, size=size, marks=marks,
-                       on_result=show)
+        _run_build(_root(ctx), _selection(products, langs, variants, institutions, size, marks, jobs, strict),
+                   force=force, prune=prune)
     except PolicyprintError as exc:
         _fail(exc)
-    click.echo(f"Built {len(report.results)} file(s) into {report.output}.")
+
+
+@main.command("watch")
+@_build_options
+@click.pass_context
+def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks, jobs, strict) -> None:
+    """Rebuild what changed whenever content, templates or styles are saved. Ctrl-C stops.
+
+    \b
+    Example:
+      python build.py watch --product leaflet-parents --variant screen
+    """
+    from watchfiles import watch
+
+    root = _root(ctx)
+    selection = _selection(products, langs, variants, institutions, size, marks, jobs, strict)
+    folders = [root / d for d in ("content", "templates", "styles")]
+
+    def once():
+        try:
+            report = _run_build(root, selection, quiet=True)
+            rebuilt = [str(r.job.path) for r in report.rendered]
+            click.echo(f"{time.strftime('%H:%M:%S')} rebuilt {len(rebuilt)} file(s)"
+                       + (": " + ", ".join(rebuilt) if rebuilt else ""))
+        except ContentError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"{time.strftime('%H:%M:%S')} content has {len(exc.problems)} problem(s); waiting for a fix",
+                       err=True)
+        except PolicyprintError as exc:
+            click.echo(f"{time.strftime('%H:%M:%S')} error: {exc}", err=True)
+
+    click.echo(f"Watching {', '.join(f.name + '/' for f in folders)} (Ctrl-C stops)")
+    once()
+    try:
+        for _changes in watch(*folders, debounce=300, step=100):
+            once()
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
 
 
 @main.command("check")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -64,7 +65,8 @@ def test_cli_build_exit_codes(project_copy):
     runner = CliRunner()
     ok = runner.invoke(main, ["--root", str(project_copy), "build", "--product", "policy"])
     assert ok.exit_code == 0, ok.output
-    assert "da/policy.screen.pdf  12 pages" in ok.output
+    assert re.search(r"^da/policy\.screen\.pdf\s+12\s+\d+ KB\s+[\d.]+ s", ok.output, re.M)
+    assert "3 file(s): 3 built, 0 unchanged, 0 failed" in ok.output
     bad = runner.invoke(main, ["--root", str(project_copy), "build", "--product", "nope"])
     assert bad.exit_code == 2
     assert "error: unknown product 'nope'; known: policy" in bad.stderr

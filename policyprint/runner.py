@@ -1,0 +1,272 @@
+"""Job stage: render one job's HTML, write its PDF with WeasyPrint, fit, impose and preflight it.
+
+One JobRunner per worker process: it keeps the Jinja environment, WeasyPrint's
+font configuration and its cache across the many jobs it renders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import finish
+from .plan import PAGE_SIZES_MM, Job
+from .project import Project
+
+@dataclass
+class JobResult:
+    job: Job
+    ok: bool
+    pages: int = 0
+    bytes: int = 0
+    sha256: str = ""
+    seconds: float = 0.0
+    cached: bool = False  # reused from an earlier build, not rendered
+    key: str = ""
+    fit_pt: float | None = None
+    checks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def pin_source_date(project: Project) -> None:
+    """Pin SOURCE_DATE_EPOCH to the publication date, unless the caller set it.
+
+    fontTools stamps the current time into the font subsets it writes unless
+    this is set, which would make every rebuild differ.
+    """
+    date = project.policy["meta"]["date"]
+    epoch = int(dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc).timestamp())
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(epoch))
+
+
+class JobRunner:
+    """Renders and checks jobs. One per worker: it keeps WeasyPrint's font configuration."""
+
+    def __init__(self, project: Project, marks: bool = False, strict: bool = False):
+        from .pdf import PdfWriter
+        from .render import Renderer
+
+        pin_source_date(project)
+        self.project = project
+        self.marks = marks
+        self.strict = strict
+        # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
+        self.fits: dict[tuple, float] = {}
+        self.renderer = Renderer(project)
+        allowed = [project.root / d for d in ("content", "styles", "templates")]
+        allowed.append(project.cmyk_profile().parent)
+        self.writer = PdfWriter(allowed + self.renderer.fonts[1])
+
+    def run_safely(self, job: Job) -> tuple[JobResult, bytes | None]:
+        """Run a job; an unexpected exception fails this job only, with its traceback's last line."""
+        try:
+            return self.run(job)
+        except Exception as exc:  # noqa: BLE001 - one job's bug must not stop the others
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            return JobResult(job, ok=False, errors=[f"internal error: {last}"]), None
+
+    def run(self, job: Job) -> tuple[JobResult, bytes | None]:
+        from .pdf import RefusedURL
+
+        start = time.perf_counter()
+        result = JobResult(job, ok=False)
+        product = self.project.product(job.product)
+        try:
+            if product["kind"] == "poster":
+                rendered, fit_errors = self.render_fitted(job)
+                result.errors += fit_errors
+            else:
+                rendered = self.render(job)
+        except TemplateFailure as exc:
+            result.errors.append(str(exc))
+            return result, None
+        except RefusedURL as exc:
+            result.errors.append(str(exc))
+            return result, None
+        result.warnings = rendered.warnings
+        if self.strict:  # --strict: every warning fails the job
+            result.errors += [f"warning (--strict): {w}" for w in rendered.warnings]
+        result.fit_pt = rendered.fit_pt
+        result.checks, findings = self.preflight(job, rendered)
+        result.errors += rendered.errors + findings
+        result.pages = rendered.pages
+        pdf = rendered.pdf
+        if job.variant == "print" and self.marks and not result.errors:
+            pdf = finish.pin_document_id(finish.add_crop_marks(pdf))
+        if job.variant == "booklet" and not result.errors:
+            pdf = self.impose(job, pdf)
+            reader = finish.read(pdf)
+            result.pages = len(reader.pages)
+            result.errors += finish.check_page_size(reader, (297.0, 210.0))
+        result.seconds = time.perf_counter() - start
+        result.ok = not result.errors
+        return result, pdf
+
+    def impose(self, job: Job, pdf: bytes) -> bytes:
+        """Office-printer sheets: leaflets 2-up duplex, the policy as an A5 booklet, posters as tiles."""
+        from . import impose
+
+        product = self.project.product(job.product)
+        kind = {"leaflet": impose.impose_leaflet, "policy": impose.impose_booklet,
+                "poster": impose.tile_poster}[product["kind"]]
+        return kind(pdf, product["title"])
+
+    def render(self, job: Job, fit_pt: float | None = None):
+        try:
+            html = self.renderer.html(job, fit_pt)
+        except Exception as exc:  # a template bug: point at the template line, not a traceback
+            raise TemplateFailure(template_error(exc, self.project.root)) from None
+        rendered = self.writer.render(html, self.project.root, [], job.variant)
+        rendered.pdf = finish.pin_document_id(rendered.pdf)
+        return rendered
+
+    def render_fitted(self, job: Job):
+        """Fit a poster's type to one page: the largest size, in 0.5 pt steps, that fits.
+
+        The bounds are the brand's poster sizes at A3, scaled with the page width.
+        Returns the render and, when even the minimum does not fit, an error that
+        names the poster and the longest text it quotes.
+        """
+        type_sizes = self.project.data("brand")["type"]
+        scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
+        low = float(type_sizes["poster-min"].removesuffix("pt")) * scale
+        high = float(type_sizes["poster-max"].removesuffix("pt")) * scale
+
+        def attempt(size):
+            rendered = self.render(job, size)
+            rendered.fit_pt = size
+            return rendered
+
+        key = (job.product, job.lang, job.institution, job.size)
+        if key in self.fits:
+            known = attempt(self.fits[key])
+            if known.pages == 1:
+                return known, []
+        best = attempt(high)
+        if best.pages == 1:
+            self.fits[key] = high
+            return best, []
+        smallest = attempt(low)
+        if smallest.pages > 1:
+            return smallest, [self.poster_overflow(job, low)]
+        best = smallest
+        while high - low > 0.5:
+            mid = (low + high) / 2
+            rendered = attempt(mid)
+            if rendered.pages == 1:
+                low, best = mid, rendered
+            else:
+                high = mid
+        self.fits[key] = best.fit_pt
+        return best, []
+
+    def poster_overflow(self, job: Job, min_pt: float) -> str:
+        src = self.project.sources["posters"]
+        poster_id = self.project.product(job.product)["poster"]
+        index = next(i for i, p in enumerate(src.data["posters"]) if p["id"] == poster_id)
+        where = src.problem(("posters", index, "blocks"), "")
+        message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
+                   f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
+        longest = self.longest_quoted_item(src.data["posters"][index]["blocks"])
+        if longest:
+            message += f". Its longest quoted text is {longest}"
+        return message
+
+    def longest_quoted_item(self, blocks: list[dict]) -> str | None:
+        """Locate the longest list item that `blocks` quote, as 'file:line: key (N characters)'."""
+        src = self.project.sources["policy"]
+        quoted_lists = {b["list"] for b in blocks if "list" in b}
+        quoted_items = {i for b in blocks for i in b.get("items", [])}
+        candidates = []
+        for si, section in enumerate(src.data["sections"]):
+            for li, lst in enumerate(section.get("lists", [])):
+                for ii, item in enumerate(lst["items"]):
+                    if lst["id"] in quoted_lists or item["id"] in quoted_items:
+                        candidates.append((len(item["text"]), ("sections", si, "lists", li, "items", ii, "text")))
+        if not candidates:
+            return None
+        length, path = max(candidates)
+        problem = src.problem(path, "")
+        return f"{problem.file}:{problem.line}: {problem.key} ({length} characters)"
+
+    def preflight(self, job: Job, rendered) -> tuple[list[str], list[str]]:
+        """Run the checks that apply to the job. Returns (the checks run, their findings)."""
+        product = self.project.product(job.product)
+        reader = finish.read(rendered.pdf)
+        size = PAGE_SIZES_MM[job.size or product["size"]]
+        families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
+        checks = [
+            ("page count", lambda: finish.check_page_count(reader, product["pages"])),
+            ("page size", lambda: finish.check_page_size(reader, size)),
+            ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
+            ("brand fonts only", lambda: finish.check_font_families(reader, families)),
+        ]
+        if job.variant == "screen":
+            checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
+        if job.variant == "print":
+            min_ppi = 150 if product["kind"] == "poster" else 300
+            checks += [
+                ("trim and bleed boxes",
+                 lambda: finish.check_press_boxes(reader, size, self.project.data("print")["bleed_mm"])),
+                ("output intent", lambda: finish.check_output_intent(reader)),
+                ("no RGB", lambda: finish.check_no_rgb(reader)),
+                (f"images at {min_ppi} ppi or more", lambda: finish.check_image_resolution(rendered.pdf, min_ppi)),
+            ]
+        if product["kind"] == "policy":
+            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
+        if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
+            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+        findings = [finding for _, check in checks for finding in check()]
+        return [name for name, _ in checks], findings
+
+    def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
+        """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
+        src = self.project.sources["leaflets"]
+        audience = product["audience"]
+        blocks = src.data["leaflets"][audience]["blocks"]
+        last_inside = product["pages"] - 1
+        # The first block that starts after the spread, else the last block (it runs over itself).
+        over = next((i for i in range(len(blocks)) if rendered.anchors.get(f"block-{i}", 0) > last_inside),
+                    len(blocks) - 1)
+        where = src.problem(("leaflets", audience, "blocks", over), "")
+        return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
+                f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
+                f"it to another leaflet. The type is not made smaller than the brand's size."]
+
+    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
+        """Each section must start on the page the plan gives it."""
+        src = self.project.sources["policy"]
+        findings = []
+        for i, section in enumerate(src.data["sections"]):
+            actual = anchors.get(section["id"])
+            if actual != section["page"]:
+                where = src.problem(("sections", i, "page"), "")
+                findings.append(
+                    f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
+                    f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
+        return findings
+
+
+class TemplateFailure(Exception):
+    """A template raised while rendering; the message points at the template line."""
+
+
+def template_error(exc: Exception, root: Path) -> str:
+    """Describe an exception raised while rendering a template, at its template line."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if Path(f.filename).resolve().is_relative_to(root / "templates")]
+    where = ""
+    if frames:
+        where = f"{Path(frames[-1].filename).resolve().relative_to(root).as_posix()}:{frames[-1].lineno}: "
+    elif getattr(exc, "filename", None) and getattr(exc, "lineno", None):
+        where = f"templates/{exc.filename}:{exc.lineno}: "
+    return f"{where}template error: {type(exc).__name__}: {exc}"
+
+
