@@ -75,9 +75,11 @@ def inputs_hash(project: Project) -> str:
 @contextmanager
 def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
     """Hold an exclusive lock on output/ so that two builds never interleave their writes."""
+    global _LOCK_FILE
     output.mkdir(parents=True, exist_ok=True)
     path = output / ".lock"
     with open(path, "a+") as f:
+        _LOCK_FILE = f
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -104,6 +106,7 @@ def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
         try:
             yield
         finally:
+            _LOCK_FILE = None
             f.seek(0)
             f.truncate()
             fcntl.flock(f, fcntl.LOCK_UN)
@@ -112,11 +115,27 @@ def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
 # ---- workers ---------------------------------------------------------------
 
 _RUNNER: JobRunner | None = None
+_LOCK_FILE = None  # the open lock file of the running build, if any
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the main process dies (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _init_worker(root: str, marks: bool, strict: bool) -> None:
     """Each worker loads the project once and keeps one runner (fonts, caches) for all its jobs."""
     global _RUNNER
+    # A forked worker shares the lock's open file: close its copy, so that a
+    # killed build's workers can never keep output/ locked; and die with the parent.
+    if _LOCK_FILE is not None:
+        os.close(_LOCK_FILE.fileno())
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     _RUNNER = JobRunner(load_project(root), marks=marks, strict=strict)
 
@@ -158,7 +177,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
           size=None, marks=False, jobs: int | None = None, force=False, strict=False, prune=False,
-          on_plan=None, on_result=None, on_wait=None) -> BuildReport:
+          on_plan=None, on_result=None, on_wait=None, lock_timeout: float = LOCK_TIMEOUT_S) -> BuildReport:
     """Build the planned jobs into root/output, reusing unchanged files, and update the manifest.
 
     Raises BuildError listing every failed job after all other jobs have run.
@@ -167,7 +186,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
     planned = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
     workers = jobs or os.cpu_count() or 1
-    with build_lock(output, on_wait=on_wait):
+    with build_lock(output, timeout=lock_timeout, on_wait=on_wait):
         _remove_temporary_files(output)
         state = State.load(project)
         keyer = Keyer(project, marks=marks, strict=strict)
