@@ -144,15 +144,21 @@ def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
     return [_RUNNER.run_safely(job) for job in jobs]
 
 
+VARIANT_ORDER = {"screen": 0, "print": 1, "booklet": 2}  # a booklet reuses the screen render
+
+
 def _groups(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs that share a render (a poster's variants share its fitted size) go to one worker."""
+    """Jobs that share a render (a poster's fitted size, a booklet's pages) go to one worker."""
     def key(job):
         return (job.product, job.lang, job.institution or "", job.size or "")
-    return [list(g) for _, g in groupby(sorted(jobs, key=key), key=key)]
+    ordered = sorted(jobs, key=lambda j: (key(j), VARIANT_ORDER.get(j.variant, 9)))
+    return [list(g) for _, g in groupby(ordered, key=key)]
 
 
 def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, strict: bool):
     """Yield (result, pdf) for each job as it finishes."""
+    if not jobs:
+        return  # nothing to render: do not even import WeasyPrint
     groups = _groups(jobs)
     if workers <= 1 or len(groups) <= 1:
         runner = JobRunner(project, marks=marks, strict=strict)
@@ -213,7 +219,8 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
             results.append(result)
             if on_result:
                 on_result(result)
-        stale = stale_files(project, output)
+        producible = producible_paths(project)
+        stale = stale_files(output, producible)
         pruned = []
         if prune:
             for rel in stale:
@@ -222,7 +229,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 pruned.append(rel)
             stale = []
         state.save(write_atomic)
-        write_manifest(project, output, state)
+        write_manifest(project, output, state, producible)
     report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned)
     if report.failed:
         error = BuildError("\n".join(f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
@@ -263,9 +270,8 @@ def producible_paths(project: Project) -> set[str]:
     return paths
 
 
-def stale_files(project: Project, output: Path) -> list[str]:
+def stale_files(output: Path, producible: set[str]) -> list[str]:
     """PDFs in output/ that no job produces any more."""
-    producible = producible_paths(project)
     return sorted(p.relative_to(output).as_posix() for p in output.rglob("*.pdf")
                   if p.relative_to(output).as_posix() not in producible)
 
@@ -279,14 +285,14 @@ def artifact(project: Project, result: JobResult) -> dict:
         "institution": job.institution, "status": "approved", "pages": result.pages,
         "trim_mm": list(PAGE_SIZES_MM[job.size or product["size"]]), "bytes": result.bytes,
         "sha256": result.sha256, "warnings": result.warnings,
+        "type_pt": round(result.fit_pt, 2) if result.fit_pt else None,  # a poster's fitted type size
         # A written file passed every check; a failed one is never written.
         "preflight": {"checks": result.checks, "findings": []},
     }
 
 
-def write_manifest(project: Project, output: Path, state: State) -> None:
+def write_manifest(project: Project, output: Path, state: State, producible: set[str]) -> None:
     """Describe every PDF in output/: built ones from the build state, others as stale."""
-    producible = producible_paths(project)
     artifacts = []
     for pdf in sorted(output.rglob("*.pdf")):
         rel = pdf.relative_to(output).as_posix()

@@ -49,6 +49,14 @@ class Keyer:
         self.press = hashlib.sha256(profile.read_bytes()).hexdigest() if profile.is_file() else "missing"
         plan = [(s["id"], s["page"]) for s in project.policy["sections"]]
         self.page_plan = json.dumps(plan)
+        self._html: dict[tuple, str] = {}
+
+    def html(self, job: Job) -> str:
+        """The job's HTML. Screen and booklet jobs render the same HTML (only print differs), so once."""
+        context = (job.product, job.lang, job.institution, job.size, job.variant == "print")
+        if context not in self._html:
+            self._html[context] = self.renderer.html(job)
+        return self._html[context]
 
     def key(self, job: Job) -> str:
         h = hashlib.sha256(self.base.encode())
@@ -58,7 +66,7 @@ class Keyer:
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
         try:
-            h.update(self.renderer.html(job).encode())
+            h.update(self.html(job).encode())
         except Exception:  # noqa: BLE001 - the job itself reports the template error
             return "unrenderable"
         return h.hexdigest()

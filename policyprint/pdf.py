@@ -27,6 +27,8 @@ class RenderResult:
     pages: int
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> page number
     fit_pt: float | None = None  # the fitted root type size, for posters
+    anchor_y: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (page, y in px)
+    page_height: float = 0.0  # px
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -113,11 +115,13 @@ class PdfWriter:
                 errors.append(message)
             else:
                 warnings.append(message)
-        anchors = {}
+        anchors, anchor_y = {}, {}
         for number, page in enumerate(document.pages, 1):
-            for anchor in page.anchors:
+            for anchor, box in page.anchors.items():
                 anchors.setdefault(anchor, number)
-        return RenderResult(pdf=pdf, pages=len(document.pages), anchors=anchors, errors=errors, warnings=warnings)
+                anchor_y.setdefault(anchor, (number, box[1]))
+        return RenderResult(pdf=pdf, pages=len(document.pages), anchors=anchors, errors=errors, warnings=warnings,
+                            anchor_y=anchor_y, page_height=document.pages[0].height if document.pages else 0.0)
 
 
 def _variant_options(variant: str) -> dict:
@@ -128,6 +132,7 @@ def _variant_options(variant: str) -> dict:
         # PDF/X-4: the output intent comes from the @color-profile device-cmyk rule.
         return {"pdf_variant": "pdf/x-4", "custom_metadata": True}
     if variant == "booklet":
-        # Imposed afterwards onto office-printer sheets, which drops the structure tree.
-        return {"pdf_identifier": True, "custom_metadata": True}
+        # The same render as the screen file (a booklet reuses it when both are built),
+        # so the bytes do not depend on which variants a build asks for.
+        return _variant_options("screen")
     raise ValueError(f"variant {variant!r} is not built yet")

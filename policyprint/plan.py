@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from .errors import UsageError
@@ -24,7 +25,7 @@ class Job:
     institution: str | None = None
     size: str | None = None  # a poster built at another size than its default
 
-    @property
+    @cached_property
     def path(self) -> PurePosixPath:
         """The output path relative to output/; a non-default size is in the name."""
         folder = PurePosixPath(self.lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import re
 from functools import cached_property
@@ -204,6 +205,7 @@ class Renderer:
         return self.env.get_template(product["template"]).render(self.context(job, fit_pt))
 
 
+@functools.lru_cache(maxsize=64)
 def qr_svg(url: str, title: str, dark: str = "#000000", light: str = "#ffffff") -> Markup:
     """An inline SVG QR code for `url`, with a title that becomes its alt text.
 

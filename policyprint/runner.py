@@ -55,6 +55,8 @@ class JobRunner:
         self.project = project
         self.marks = marks
         self.strict = strict
+        # The last screen render per document: a booklet imposes the same pages.
+        self.screen_renders: dict[tuple, object] = {}
         # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
         self.fits: dict[tuple, float] = {}
         self.renderer = Renderer(project)
@@ -76,12 +78,17 @@ class JobRunner:
         start = time.perf_counter()
         result = JobResult(job, ok=False)
         product = self.project.product(job.product)
+        document = (job.product, job.lang, job.institution, job.size)
         try:
-            if product["kind"] == "poster":
+            if job.variant == "booklet" and document in self.screen_renders:
+                rendered = self.screen_renders.pop(document)   # same HTML as the screen file
+            elif product["kind"] == "poster":
                 rendered, fit_errors = self.render_fitted(job)
                 result.errors += fit_errors
             else:
                 rendered = self.render(job)
+            if job.variant == "screen":
+                self.screen_renders[document] = rendered
         except TemplateFailure as exc:
             result.errors.append(str(exc))
             return result, None
@@ -126,42 +133,61 @@ class JobRunner:
         return rendered
 
     def render_fitted(self, job: Job):
-        """Fit a poster's type to one page: the largest size, in 0.5 pt steps, that fits.
+        """Fit a poster's type to one page: the largest size on a 0.5 pt grid that fits.
 
         The bounds are the brand's poster sizes at A3, scaled with the page width.
-        Returns the render and, when even the minimum does not fit, an error that
-        names the poster and the longest text it quotes.
+        Every length on a poster is in rem, so the height its content needs grows
+        about with the square of the type size: each render's measured height
+        (where #poster-end lands) predicts the next size to try, and a bracket of
+        sizes known to fit and not to fit keeps the search exact. Most posters
+        need 3 or 4 renders. Returns the render and, when even the minimum does
+        not fit, an error that names the poster and the longest text it quotes.
         """
         type_sizes = self.project.data("brand")["type"]
         scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
-        low = float(type_sizes["poster-min"].removesuffix("pt")) * scale
-        high = float(type_sizes["poster-max"].removesuffix("pt")) * scale
+        low = round(float(type_sizes["poster-min"].removesuffix("pt")) * scale * 2) / 2
+        high = round(float(type_sizes["poster-max"].removesuffix("pt")) * scale * 2) / 2
+        key = (job.product, job.lang, job.institution, job.size)
 
         def attempt(size):
             rendered = self.render(job, size)
             rendered.fit_pt = size
             return rendered
 
-        key = (job.product, job.lang, job.institution, job.size)
-        if key in self.fits:
+        def estimate(size, rendered):
+            page, y = rendered.anchor_y.get("poster-end", (rendered.pages, rendered.page_height))
+            needed = (page - 1) * rendered.page_height + y
+            return size * (rendered.page_height / max(needed, 1.0)) ** 0.5
+
+        if key in self.fits:  # the same document in another variant: its size is known
             known = attempt(self.fits[key])
             if known.pages == 1:
                 return known, []
-        best = attempt(high)
-        if best.pages == 1:
-            self.fits[key] = high
-            return best, []
-        smallest = attempt(low)
-        if smallest.pages > 1:
-            return smallest, [self.poster_overflow(job, low)]
-        best = smallest
-        while high - low > 0.5:
-            mid = (low + high) / 2
-            rendered = attempt(mid)
+        tried = {}
+        fits_at, fails_at, best = None, high + 0.5, None
+        size = high
+        for _ in range(16):
+            tried[size] = rendered = attempt(size)
             if rendered.pages == 1:
-                low, best = mid, rendered
+                fits_at, best = size, rendered
             else:
-                high = mid
+                fails_at = size
+            if fits_at is not None and fails_at - fits_at <= 0.5:
+                break
+            if fits_at is None and size <= low:
+                return rendered, [self.poster_overflow(job, low)]
+            guess = round(estimate(size, rendered) * 2) / 2
+            lower = fits_at + 0.5 if fits_at is not None else low
+            guess = min(max(guess, lower), fails_at - 0.5)
+            if guess in tried:  # the estimate stalls: halve the bracket instead
+                guess = round((lower + fails_at - 0.5) / 4) * 2 / 2 if fits_at is None else \
+                    round((fits_at + fails_at) / 2 * 2) / 2
+                guess = min(max(guess, lower), fails_at - 0.5)
+                if guess in tried:
+                    break
+            size = guess
+        if best is None:
+            return tried[min(tried)], [self.poster_overflow(job, low)]
         self.fits[key] = best.fit_pt
         return best, []
 

@@ -30,7 +30,8 @@ def test_manifest_describes_the_policy(built):
     assert entry | {"warnings": []} == {
         "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,
         "lang": "da", "variant": "screen", "institution": None, "status": "approved", "pages": 12,
-        "trim_mm": [210.0, 297.0], "bytes": pdf.stat().st_size, "sha256": sha(pdf), "warnings": []}
+        "trim_mm": [210.0, 297.0], "bytes": pdf.stat().st_size, "sha256": sha(pdf), "warnings": [],
+        "type_pt": None}
 
 
 def test_two_builds_are_byte_identical(built, project_copy):
