@@ -168,6 +168,8 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
         return
     import multiprocessing
 
+    import weasyprint  # noqa: F401 - imported once here, so forked workers start ready
+
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
                                initializer=_init_worker, initargs=(str(project.root), marks, strict))

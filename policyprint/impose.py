@@ -1,8 +1,9 @@
 """Post-process stage: impose pages onto A4 sheets for office printers (pypdf).
 
-Each function takes a PDF and returns a PDF. Pages are clipped to their
-TrimBox before they are placed (pypdf clips a merged page to its CropBox), so
-no page's bleed covers its neighbour.
+Each function takes a PDF and returns a PDF. Each source page becomes a Form
+XObject whose BBox is its TrimBox (or a band of it, for poster tiles); the
+BBox clips, so no page's bleed covers its neighbour. Placing an XObject needs
+no parsing of the page's content, which keeps imposition fast.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import io
 import math
 
-from pypdf import PdfReader, PdfWriter, Transformation
-from pypdf.generic import DecodedStreamObject, NameObject, RectangleObject
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, RectangleObject
 
 MM = 72 / 25.4
 A4_LANDSCAPE = (297 * MM, 210 * MM)
@@ -32,26 +33,57 @@ def saddle_stitch_order(pages: int) -> list[list[int | None]]:
     return sides
 
 
-def _trimmed(page):
-    page.cropbox = RectangleObject(page.trimbox)
-    return page
+def _form(writer: PdfWriter, page, bbox: list[float]):
+    """The page as a Form XObject in `writer`, clipped to `bbox` (in the page's coordinates)."""
+    contents = page.raw_get("/Contents").get_object()
+    streams = contents if isinstance(contents, ArrayObject) else [contents]
+    form = DecodedStreamObject()
+    form.set_data(b"\n".join(s.get_object().get_data() for s in streams))
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(FloatObject(v) for v in bbox),
+        NameObject("/Resources"): page["/Resources"].clone(writer),
+    })
+    return writer._add_object(form)  # noqa: SLF001
+
+
+def _place(writer: PdfWriter, sheet, placements: list[tuple], extra: bytes = b"") -> None:
+    """Draw forms on a sheet: each placement is (form, scale, x, y)."""
+    xobjects = DictionaryObject()
+    ops = [extra] if extra else []
+    for n, (form, scale, x, y) in enumerate(placements):
+        name = NameObject(f"/P{n}")
+        xobjects[name] = form
+        ops.append(f"q {scale:.6f} 0 0 {scale:.6f} {x:.3f} {y:.3f} cm {name} Do Q".encode())
+    resources = sheet["/Resources"] if "/Resources" in sheet else DictionaryObject()
+    resources[NameObject("/XObject")] = xobjects
+    sheet[NameObject("/Resources")] = resources
+    stream = DecodedStreamObject()
+    stream.set_data(b"\n".join(ops))
+    sheet[NameObject("/Contents")] = writer._add_object(stream)  # noqa: SLF001
 
 
 def _place_two_up(reader: PdfReader, sides: list[list[int | None]], title: str) -> bytes:
     """Put two pages side by side on each A4 landscape sheet side, scaled to fit half a sheet."""
     writer = PdfWriter()
     width, height = A4_LANDSCAPE
+    forms = {}
     for side in sides:
         sheet = writer.add_blank_page(width, height)
+        placements = []
         for slot, index in enumerate(side):
             if index is None:
                 continue
-            page = _trimmed(reader.pages[index])
+            page = reader.pages[index]
             trim = page.trimbox
+            if index not in forms:
+                forms[index] = _form(writer, page, [float(v) for v in trim])
             scale = min(width / 2 / float(trim.width), height / float(trim.height))
             x = slot * width / 2 + (width / 2 - float(trim.width) * scale) / 2 - float(trim.left) * scale
             y = (height - float(trim.height) * scale) / 2 - float(trim.bottom) * scale
-            sheet.merge_transformed_page(page, Transformation().scale(scale).translate(x, y))
+            placements.append((forms[index], scale, x, y))
+        _place(writer, sheet, placements)
     return _write(writer, title)
 
 
@@ -86,44 +118,31 @@ def tile_poster(pdf: bytes, title: str, overlap_mm: float = 8, scale: float = 0.
     line to trim the top sheet along before laying it over the bottom one.
     """
     reader = PdfReader(io.BytesIO(pdf))
-    page = _trimmed(reader.pages[0])
-    trim = page.trimbox
+    page = reader.pages[0]
+    trim = [float(v) for v in page.trimbox]
     width, height = A4_LANDSCAPE
-    poster_w, poster_h = float(trim.width) * scale, float(trim.height) * scale
+    poster_w, poster_h = (trim[2] - trim[0]) * scale, (trim[3] - trim[1]) * scale
     half = poster_h / 2
     overlap = overlap_mm * MM
-    x = (width - poster_w) / 2 - float(trim.left) * scale
+    x = (width - poster_w) / 2 - trim[0] * scale
     writer = PdfWriter()
     for tile in (0, 1):
         sheet = writer.add_blank_page(width, height)
-        # The visible band: the top tile shows [half - overlap, poster top], the bottom one [0, half + overlap].
+        # The visible band: the top tile shows [half - overlap, top], the bottom one [0, half + overlap].
         band_bottom = half - overlap if tile == 0 else 0.0
         band_top = poster_h if tile == 0 else half + overlap
-        band_h = band_top - band_bottom
-        y0 = (height - band_h) / 2          # where the band's bottom sits on the sheet
-        y = y0 - band_bottom - float(trim.bottom) * scale
-        cut_y = y0 + (half - band_bottom)   # the poster's half line on this sheet
-        # Marks first, then the poster: pypdf's merge stores its clip operands as a
-        # one-shot iterator, so merged content must be serialised only once, at write.
-        _cut_marks(sheet, (width - poster_w) / 2, (width + poster_w) / 2, cut_y)
-        clipped = _clip_band(page, trim, band_bottom / scale, band_top / scale)
-        sheet.merge_transformed_page(clipped, Transformation().scale(scale).translate(x, y))
+        y0 = (height - (band_top - band_bottom)) / 2      # where the band's bottom sits on the sheet
+        y = y0 - band_bottom - trim[1] * scale
+        bbox = [trim[0], trim[1] + band_bottom / scale, trim[2], trim[1] + band_top / scale]
+        cut_y = y0 + (half - band_bottom)                   # the poster's half line on this sheet
+        _place(writer, sheet, [(_form(writer, page, bbox), scale, x, y)],
+               extra=_cut_marks((width - poster_w) / 2, (width + poster_w) / 2, cut_y))
     return _write(writer, title)
 
 
-def _clip_band(page, trim, bottom: float, top: float):
-    """Limit what is drawn of `page` to a horizontal band of its trim box (in page units)."""
-    page.cropbox = RectangleObject([float(trim.left), float(trim.bottom) + bottom,
-                                    float(trim.right), float(trim.bottom) + top])
-    return page
-
-
-def _cut_marks(sheet, left: float, right: float, y: float, length: float = 6 * MM) -> None:
-    """Start a blank sheet's content with short black cut marks in the margins at height y."""
+def _cut_marks(left: float, right: float, y: float, length: float = 6 * MM) -> bytes:
+    """Content that draws short black cut marks in the margins at height y."""
     gap = 2 * MM
-    ops = (f"q 0 0 0 1 K 0.4 w "
-           f"{left - gap - length:.2f} {y:.2f} m {left - gap:.2f} {y:.2f} l S "
-           f"{right + gap:.2f} {y:.2f} m {right + gap + length:.2f} {y:.2f} l S Q").encode()
-    stream = DecodedStreamObject()
-    stream.set_data(ops)
-    sheet[NameObject("/Contents")] = sheet.indirect_reference.pdf._add_object(stream)  # noqa: SLF001
+    return (f"q 0 0 0 1 K 0.4 w "
+            f"{left - gap - length:.2f} {y:.2f} m {left - gap:.2f} {y:.2f} l S "
+            f"{right + gap:.2f} {y:.2f} m {right + gap + length:.2f} {y:.2f} l S Q").encode()

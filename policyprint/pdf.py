@@ -89,39 +89,66 @@ class PdfWriter:
         self.url_fetcher = make_url_fetcher(allowed_dirs)
         self.cache: dict = {}
 
-    def render(self, html: str, base_url: Path, stylesheets: list[Path], variant: str,
-               date: str | None = None) -> RenderResult:
-        """Render HTML to PDF bytes; WeasyPrint's log becomes the result's errors and warnings."""
-        from weasyprint import CSS, HTML
+    def layout(self, html: str, base_url: Path, variant: str) -> "Layout":
+        """Lay out HTML into pages without writing a PDF (cheap: no fonts subset, no tags)."""
+        from weasyprint import HTML
 
         options = _variant_options(variant)
         with captured_log() as records:
             try:
-                doc = HTML(string=html, base_url=base_url.as_uri() + "/",
-                           url_fetcher=self.url_fetcher)
-                css = [CSS(filename=str(p), url_fetcher=self.url_fetcher,
-                           font_config=self.font_config) for p in stylesheets]
-                document = doc.render(stylesheets=css, font_config=self.font_config,
-                                      cache=self.cache, **options)
-                pdf = document.write_pdf(**options)
+                doc = HTML(string=html, base_url=base_url.as_uri() + "/", url_fetcher=self.url_fetcher)
+                document = doc.render(font_config=self.font_config, cache=self.cache, **options)
             except BaseException as exc:  # FatalURLFetchingError is a BaseException
                 if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                     raise
                 raise RefusedURL(str(exc)) from None
+        return Layout(document, options, list(records))
+
+    def write(self, layout: "Layout") -> RenderResult:
+        """Write a laid-out document as PDF; WeasyPrint's log becomes the result's errors and warnings."""
+        with captured_log() as records:
+            pdf = layout.document.write_pdf(**layout.options)
         errors, warnings = [], []
-        for record in records:
+        for record in layout.records + records:
             message = record.getMessage()
             if record.levelno >= logging.ERROR or any(w in message for w in FATAL_WARNINGS):
                 errors.append(message)
             else:
                 warnings.append(message)
-        anchors, anchor_y = {}, {}
-        for number, page in enumerate(document.pages, 1):
+        result = RenderResult(pdf=pdf, pages=layout.pages, errors=errors, warnings=warnings,
+                              page_height=layout.page_height)
+        result.anchors, result.anchor_y = layout.anchors()
+        return result
+
+    def render(self, html: str, base_url: Path, stylesheets: list[Path], variant: str) -> RenderResult:
+        """Lay out and write HTML as PDF."""
+        return self.write(self.layout(html, base_url, variant))
+
+
+@dataclass
+class Layout:
+    """A laid-out document: its pages are known before any PDF is written."""
+
+    document: object
+    options: dict
+    records: list
+
+    @property
+    def pages(self) -> int:
+        return len(self.document.pages)
+
+    @property
+    def page_height(self) -> float:
+        return self.document.pages[0].height if self.document.pages else 0.0
+
+    def anchors(self) -> tuple[dict[str, int], dict[str, tuple[int, float]]]:
+        """Element ids → page number, and → (page number, y in px)."""
+        pages, places = {}, {}
+        for number, page in enumerate(self.document.pages, 1):
             for anchor, box in page.anchors.items():
-                anchors.setdefault(anchor, number)
-                anchor_y.setdefault(anchor, (number, box[1]))
-        return RenderResult(pdf=pdf, pages=len(document.pages), anchors=anchors, errors=errors, warnings=warnings,
-                            anchor_y=anchor_y, page_height=document.pages[0].height if document.pages else 0.0)
+                pages.setdefault(anchor, number)
+                places.setdefault(anchor, (number, box[1]))
+        return pages, places
 
 
 def _variant_options(variant: str) -> dict:

@@ -123,14 +123,21 @@ class JobRunner:
                 "poster": impose.tile_poster}[product["kind"]]
         return kind(pdf, product["title"])
 
-    def render(self, job: Job, fit_pt: float | None = None):
+    def layout(self, job: Job, fit_pt: float | None = None):
         try:
             html = self.renderer.html(job, fit_pt)
         except Exception as exc:  # a template bug: point at the template line, not a traceback
             raise TemplateFailure(template_error(exc, self.project.root)) from None
-        rendered = self.writer.render(html, self.project.root, [], job.variant)
+        return self.writer.layout(html, self.project.root, job.variant)
+
+    def write(self, layout, fit_pt: float | None = None):
+        rendered = self.writer.write(layout)
         rendered.pdf = finish.pin_document_id(rendered.pdf)
+        rendered.fit_pt = fit_pt
         return rendered
+
+    def render(self, job: Job, fit_pt: float | None = None):
+        return self.write(self.layout(job, fit_pt), fit_pt)
 
     def render_fitted(self, job: Job):
         """Fit a poster's type to one page: the largest size on a 0.5 pt grid that fits.
@@ -150,19 +157,17 @@ class JobRunner:
         key = (job.product, job.lang, job.institution, job.size)
 
         def attempt(size):
-            rendered = self.render(job, size)
-            rendered.fit_pt = size
-            return rendered
+            return self.layout(job, size)   # layout only: a PDF is written once, at the end
 
-        def estimate(size, rendered):
-            page, y = rendered.anchor_y.get("poster-end", (rendered.pages, rendered.page_height))
-            needed = (page - 1) * rendered.page_height + y
-            return size * (rendered.page_height / max(needed, 1.0)) ** 0.5
+        def estimate(size, laid_out):
+            page, y = laid_out.anchors()[1].get("poster-end", (laid_out.pages, laid_out.page_height))
+            needed = (page - 1) * laid_out.page_height + y
+            return size * (laid_out.page_height / max(needed, 1.0)) ** 0.5
 
         if key in self.fits:  # the same document in another variant: its size is known
             known = attempt(self.fits[key])
             if known.pages == 1:
-                return known, []
+                return self.write(known, self.fits[key]), []
         tried = {}
         fits_at, fails_at, best = None, high + 0.5, None
         size = high
@@ -175,7 +180,7 @@ class JobRunner:
             if fits_at is not None and fails_at - fits_at <= 0.5:
                 break
             if fits_at is None and size <= low:
-                return rendered, [self.poster_overflow(job, low)]
+                return self.write(rendered, size), [self.poster_overflow(job, low)]
             guess = round(estimate(size, rendered) * 2) / 2
             lower = fits_at + 0.5 if fits_at is not None else low
             guess = min(max(guess, lower), fails_at - 0.5)
@@ -187,9 +192,9 @@ class JobRunner:
                     break
             size = guess
         if best is None:
-            return tried[min(tried)], [self.poster_overflow(job, low)]
-        self.fits[key] = best.fit_pt
-        return best, []
+            return self.write(tried[min(tried)], min(tried)), [self.poster_overflow(job, low)]
+        self.fits[key] = fits_at
+        return self.write(best, fits_at), []
 
     def poster_overflow(self, job: Job, min_pt: float) -> str:
         src = self.project.sources["posters"]
