@@ -8,8 +8,14 @@ STAMP  := $(VENV)/.installed
 all: build
 
 ICC    := .cache/icc/FOGRA39.icc
+FONTS  := .cache/fonts.stamp
 
-setup: $(STAMP) $(ICC)
+setup: $(STAMP) $(ICC) $(FONTS)
+
+# Static instances of the variable brand fonts, cached per font version (policyprint/fonts.py).
+$(FONTS): content/brand.yaml policyprint/fonts.py | $(STAMP)
+	$(PY) -m policyprint.fonts
+	touch $(FONTS)
 
 $(ICC): scripts/build-fogra39.sh | $(STAMP)
 	bash scripts/build-fogra39.sh $(ICC)

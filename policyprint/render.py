@@ -76,18 +76,16 @@ class Typesetter:
 
 
 def font_faces(brand: dict) -> tuple[str, list[Path]]:
-    """Return @font-face rules for the brand fonts, and the folders they live in."""
-    rules, folders = [], []
-    for font in brand["fonts"].values():
-        module = importlib.import_module(font["package"])
-        folder = Path(module.ROOT) / "files"
-        folders.append(folder)
-        for path in sorted(folder.glob("*.[ot]tf")):
-            style = "italic" if "Italic" in path.name else "normal"
-            rules.append(
-                f'@font-face {{ font-family: "{font["family"]}"; font-style: {style}; '
-                f'src: url("{path.as_uri()}"); }}')
-    return "\n".join(rules), folders
+    """Return @font-face rules for the brand fonts (static instances), and the folders they live in."""
+    from .fonts import static_faces
+
+    rules, folders = [], set()
+    for face in static_faces(brand):
+        folders.add(face["path"].parent)
+        rules.append(
+            f'@font-face {{ font-family: "{face["family"]}"; font-weight: {face["weight"]}; '
+            f'font-style: {face["style"]}; src: url("{face["path"].as_uri()}"); }}')
+    return "\n".join(rules), sorted(folders)
 
 
 def colour_value(colour: dict, variant: str) -> str:
