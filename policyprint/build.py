@@ -116,6 +116,7 @@ def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
 
 _RUNNER: JobRunner | None = None
 _LOCK_FILE = None  # the open lock file of the running build, if any
+_PROJECT: Project | None = None  # the loaded project, inherited by forked workers
 
 
 def _die_with_parent() -> None:
@@ -137,7 +138,8 @@ def _init_worker(root: str, marks: bool, strict: bool) -> None:
         os.close(_LOCK_FILE.fileno())
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
-    _RUNNER = JobRunner(load_project(root), marks=marks, strict=strict)
+    project = _PROJECT if _PROJECT is not None and str(_PROJECT.root) == root else load_project(root)
+    _RUNNER = JobRunner(project, marks=marks, strict=strict)
 
 
 def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
@@ -170,6 +172,8 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
 
     import weasyprint  # noqa: F401 - imported once here, so forked workers start ready
 
+    global _PROJECT
+    _PROJECT = project  # forked workers inherit it instead of loading the YAML again
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
                                initializer=_init_worker, initargs=(str(project.root), marks, strict))
@@ -183,6 +187,60 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
 
 # ---- the build ---------------------------------------------------------------
 
+# ---- the no-change fast path ---------------------------------------------------
+
+WATCHED_PACKAGES = ("weasyprint", "pydyf", "pyphen", "fonttools", "pypdf", "jinja2", "pyyaml", "segno",
+                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic")
+
+
+def fingerprint(root: Path, options: dict) -> str:
+    """A hash of everything a build reads: inputs, options, engine code, packages, CMYK profile."""
+    import importlib.metadata
+    import re
+
+    h = hashlib.sha256(TOOL.encode() + json.dumps(options, sort_keys=True, default=list).encode())
+    for folder in ("content", "templates", "styles"):
+        for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):   # the engine itself
+        st = path.stat()
+        h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
+    for package in WATCHED_PACKAGES:
+        try:
+            h.update(f"{package}={importlib.metadata.version(package)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{package}=missing".encode())
+    found = re.search(r"^\s*profile:\s*(\S+)", (root / "content/print.yaml").read_text(encoding="utf-8"), re.M)
+    name = found.group(1) if found else "FOGRA39"
+    profile = root / ".cache/icc/FOGRA39.icc" if name == "FOGRA39" else (root / name)
+    if profile.is_file():
+        st = profile.stat()
+        h.update(f"icc:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def _output_listing(output: Path) -> dict[str, list[int]]:
+    return {p.relative_to(output).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns]
+            for p in sorted(output.rglob("*.pdf"))}
+
+
+def _unchanged(root: Path, options: dict) -> BuildReport | None:
+    """The last build's report if nothing it read or wrote has changed since; else None."""
+    from .cache import STATE_FILE
+
+    try:
+        last = json.loads((root / STATE_FILE).read_text(encoding="utf-8"))["last"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    output = root / "output"
+    if last.get("fingerprint") != fingerprint(root, options) or last.get("outputs") != _output_listing(output):
+        return None
+    results = [JobResult(Job(*item["job"]), ok=True, pages=item["pages"], bytes=item["bytes"],
+                         sha256=item["sha256"], warnings=item["warnings"], cached=True)
+               for item in last["results"]]
+    return BuildReport(output, results, last.get("stale", []), [])
+
+
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
           size=None, marks=False, jobs: int | None = None, force=False, strict=False, prune=False,
           on_plan=None, on_result=None, on_wait=None, lock_timeout: float = LOCK_TIMEOUT_S) -> BuildReport:
@@ -190,6 +248,19 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
 
     Raises BuildError listing every failed job after all other jobs have run.
     """
+    root = Path(root).resolve()
+    options = {"products": products, "langs": langs, "variants": variants, "institutions": institutions,
+               "size": size, "marks": marks, "strict": strict}
+    if not force and not prune:
+        report = _unchanged(root, options)
+        if report is not None:
+            if on_plan:
+                on_plan(len(report.results), 0)
+            for result in report.results:
+                if on_result:
+                    on_result(result)
+            return report
+    fp = fingerprint(root, options)   # before rendering: an edit during the build means "changed"
     project = load_project(root)
     planned = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
@@ -230,8 +301,15 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 state.forget(rel)
                 pruned.append(rel)
             stale = []
-        state.save(write_atomic)
         write_manifest(project, output, state, producible)
+        ok = all(r.ok for r in results)
+        state.last = {
+            "fingerprint": fp if ok else "", "outputs": _output_listing(output), "stale": stale,
+            "results": [{"job": [r.job.product, r.job.lang, r.job.variant, r.job.institution, r.job.size],
+                         "pages": r.pages, "bytes": r.bytes, "sha256": r.sha256, "warnings": r.warnings}
+                        for r in sorted(results, key=lambda r: r.job.path)],
+        }
+        state.save(write_atomic)
     report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned)
     if report.failed:
         error = BuildError("\n".join(f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))

@@ -78,6 +78,7 @@ class State:
 
     path: Path
     entries: dict[str, dict] = field(default_factory=dict)
+    last: dict = field(default_factory=dict)  # the last build: for the no-change fast path
 
     @classmethod
     def load(cls, project: Project) -> "State":
@@ -109,5 +110,5 @@ class State:
         self.entries.pop(rel, None)
 
     def save(self, write) -> None:
-        data = {"tool": __version__, "entries": dict(sorted(self.entries.items()))}
+        data = {"tool": __version__, "entries": dict(sorted(self.entries.items())), "last": self.last}
         write(self.path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode())

@@ -7,14 +7,15 @@ import io
 import re
 import uuid
 
-from pypdf import PdfReader
-from pypdf.generic import ContentStream
+# pypdf is imported inside the functions: the no-change build path never needs it.
 
 MM_PER_PT = 25.4 / 72
 SIZE_TOLERANCE_MM = 0.5
 
 
-def read(pdf: bytes) -> PdfReader:
+def read(pdf: bytes) -> "PdfReader":
+    from pypdf import PdfReader
+
     return PdfReader(io.BytesIO(pdf))
 
 
@@ -143,13 +144,26 @@ def _rgb_spaces(resources) -> set[str]:
     return names
 
 
+# Colour operators as whole tokens. WeasyPrint writes text as hex strings, so a
+# token match is exact for its streams; a hit is confirmed by a full parse.
+_COLOUR_TOKENS = re.compile(rb"(?<![^\s\]\)>])(?:rg|RG|cs|CS)(?=[\s\[\(<]|$)")
+
+
 def _rgb_in(stream_owner, reader, where: str, seen: set) -> list[str]:
     resources = stream_owner.get("/Resources")
     resources = resources.get_object() if resources else None
     rgb_names = _rgb_spaces(resources) | {"/DeviceRGB"}
     findings = []
     content = stream_owner.get_contents() if hasattr(stream_owner, "get_contents") else stream_owner
-    if content is not None:
+    data = content.get_data() if content is not None else b""
+    # Parsing a content stream in pure Python is slow: only parse when a colour
+    # operator appears at all, and only check cs/CS when an RGB space exists.
+    tokens = set(_COLOUR_TOKENS.findall(data))
+    needs_parse = bool(tokens & {b"rg", b"RG"}) or (
+        bool(tokens & {b"cs", b"CS"}) and any(name.encode() in data for name in rgb_names))
+    if content is not None and needs_parse:
+        from pypdf.generic import ContentStream
+
         for operands, operator in ContentStream(content, reader).operations:
             if operator in (b"rg", b"RG"):
                 findings.append(f"{where}: RGB colour {' '.join(f'{float(o):g}' for o in operands)} ({operator.decode()})")
@@ -165,6 +179,21 @@ def _rgb_in(stream_owner, reader, where: str, seen: set) -> list[str]:
         elif xobj.get("/Subtype") == "/Image" and xobj.get("/ColorSpace") in ("/DeviceRGB",):
             findings.append(f"{where}: RGB image {name}")
     return findings
+
+
+def _xobjects(resources, seen: set) -> list:
+    """Every XObject reachable from a resources dictionary, through Form XObjects."""
+    found = []
+    resources = resources.get_object() if resources else None
+    for xobj in ((resources.get("/XObject") or {}).values() if resources else []):
+        obj = xobj.get_object()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        found.append(xobj)
+        if obj.get("/Subtype") == "/Form":
+            found += _xobjects(obj.get("/Resources"), seen)
+    return found
 
 
 def check_no_rgb(reader: PdfReader) -> list[str]:
@@ -205,6 +234,12 @@ def check_image_resolution(pdf: bytes, minimum_ppi: int) -> list[str]:
     """Every raster image must be placed at `minimum_ppi` or more (poppler's pdfimages -list)."""
     import subprocess
     import tempfile
+
+    if b"/Image" not in pdf and b"/FlateDecode" not in pdf:
+        return []
+    if not any(x.get_object().get("/Subtype") == "/Image" for page in read(pdf).pages
+               for x in _xobjects(page.get("/Resources"), set())):
+        return []  # no raster image at all: nothing to measure
 
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(pdf)

@@ -194,3 +194,23 @@ def test_console_script_is_the_same_cli():
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "Build Ballerup Kommune's Børne- og Ungepolitik print pack" in result.stdout
+
+
+def test_no_change_build_loads_nothing_heavy(cached_project):
+    build(cached_project, products=("leaflet-youth",))
+    probe = ("import sys; from policyprint import build; "
+             f"r = build({str(cached_project)!r}, products=('leaflet-youth',)); "
+             "print(len(r.rendered), len(r.results), "
+             "any(m in sys.modules for m in ('weasyprint', 'jinja2', 'yaml')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "3", "False"]
+    # Any edit leaves the fast path, and only the affected files are rendered.
+    path = cached_project / "content/leaflets.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("Vil du vide mere?\n      text:\n        - Skriv eller ring til os.",
+                                 "Vil du vide mere?\n      text:\n        - Skriv eller ring til os nu."), encoding="utf-8")
+    try:
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+        assert out == ["3", "3", "True"]
+    finally:
+        path.write_text(text, encoding="utf-8")
