@@ -198,10 +198,12 @@ def test_console_script_is_the_same_cli():
 
 def test_no_change_build_loads_nothing_heavy(cached_project):
     build(cached_project, products=("leaflet-youth",))
-    probe = ("import sys; from policyprint import build; "
-             f"r = build({str(cached_project)!r}, products=('leaflet-youth',)); "
-             "print(len(r.rendered), len(r.results), "
-             "any(m in sys.modules for m in ('weasyprint', 'jinja2', 'yaml')))")
+    # The fast path parses no YAML (load_project is never called) and imports no renderer.
+    probe = ("import sys; import policyprint.build as b; calls = []; real = b.load_project; "
+             "b.load_project = lambda *a, **k: calls.append(1) or real(*a, **k); "
+             f"r = b.build({str(cached_project)!r}, products=('leaflet-youth',)); "
+             "print(len(r.rendered), len(r.results), bool(calls) or "
+             "any(m in sys.modules for m in ('weasyprint', 'jinja2', 'pypdf')))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", "3", "False"]
     # Any edit leaves the fast path, and only the affected files are rendered.
