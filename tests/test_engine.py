@@ -199,7 +199,7 @@ def test_console_script_is_the_same_cli():
 def test_no_change_build_loads_nothing_heavy(cached_project):
     build(cached_project, products=("leaflet-youth",))
     # The fast path parses no YAML (load_project is never called) and imports no renderer.
-    probe = ("import sys; import policyprint.build as b; calls = []; real = b.load_project; "
+    probe = ("import sys, policyprint; b = sys.modules['policyprint.build']; calls = []; real = b.load_project; "
              "b.load_project = lambda *a, **k: calls.append(1) or real(*a, **k); "
              f"r = b.build({str(cached_project)!r}, products=('leaflet-youth',)); "
              "print(len(r.rendered), len(r.results), bool(calls) or "
