@@ -79,12 +79,39 @@ def make_url_fetcher(allowed_dirs: list[Path]):
     return ProjectFetcher(allowed_protocols=("file", "data"))
 
 
+def embed_profiles_as_supplied() -> None:
+    """Embed @color-profile files as supplied, not re-serialised.
+
+    WeasyPrint 70's ColorProfile.content calls littleCMS (ImageCmsProfile.tobytes)
+    for every PDF it writes: the FOGRA39 profile grows from 247 KB to 500 KB, and
+    writing a press file costs about 0.3 s more. The file's own bytes are a valid
+    ICC profile; embedding them also keeps the characterisation exactly as built.
+    """
+    import io
+
+    from weasyprint.css import ColorProfile
+
+    if getattr(ColorProfile, "_as_supplied", False):
+        return
+    original_init = ColorProfile.__init__
+
+    def __init__(self, file_object, *args, **kwargs):
+        data = file_object.read()
+        original_init(self, io.BytesIO(data), *args, **kwargs)
+        self._supplied = data
+
+    ColorProfile.__init__ = __init__
+    ColorProfile.content = property(lambda self: self._supplied)
+    ColorProfile._as_supplied = True
+
+
 class PdfWriter:
     """One per worker: keeps a font configuration and a cache across many documents."""
 
     def __init__(self, allowed_dirs: list[Path]):
         from weasyprint.text.fonts import FontConfiguration
 
+        embed_profiles_as_supplied()
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
         self.cache: dict = {}
