@@ -216,3 +216,35 @@ def test_no_change_build_loads_nothing_heavy(cached_project):
         assert out == ["3", "3", "True"]
     finally:
         path.write_text(text, encoding="utf-8")
+
+
+def test_watch_rebuilds_on_save_and_reports_errors_without_exiting(project_copy):
+    def wait_for(lines, needle, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = (project_copy / "watch.log").read_text(encoding="utf-8")
+            if text.count(needle) >= lines:
+                return text
+            time.sleep(0.2)
+        raise AssertionError(f"watch never printed {needle!r}:\n{text}")
+
+    log = open(project_copy / "watch.log", "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "build.py"), "--root",
+                             str(project_copy), "watch", "--product", "leaflet-youth", "--variant", "screen"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(1, "rebuilt 1 file(s): da/leaflet-youth.screen.pdf")
+        path = project_copy / "content/leaflets.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("Skriv eller ring til os.", "Skriv eller ring til os i dag."), encoding="utf-8")
+        wait_for(2, "rebuilt 1 file(s): da/leaflet-youth.screen.pdf")
+        path.write_text(text.replace("    max_lix: 35\n", "    max_lix: [35]\n", 1), encoding="utf-8")
+        out = wait_for(1, "content has 1 problem(s); waiting for a fix")
+        assert "content/leaflets.yaml:" in out and "leaflets.youth.max_lix: expected a number, got a list" in out
+        path.write_text(text, encoding="utf-8")
+        wait_for(3, "rebuilt 1 file(s): da/leaflet-youth.screen.pdf")
+        assert proc.poll() is None   # still watching
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
