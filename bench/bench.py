@@ -134,8 +134,8 @@ def main() -> None:
           f"{100 * again / cold:.1f} % of cold; target < 5 % and < 1 s")
     print(f"{'one-poster edit (poster-begreber title)':<48} {len(rebuilt):>10} files rendered ({edit_s:.2f} s): "
           f"{', '.join(rebuilt)}")
-    print(f"{'20-institution batch, 1 worker':<48} {one:>10.2f} s   {batch_files}")
-    print(f"{'20-institution batch, 2 workers':<48} {two:>10.2f} s")
+    print(f"{'20-institution batch, 1 worker':<48} {one:>10.2f} s")
+    print(f"{'20-institution batch, 2 workers':<48} {two:>10.2f} s   {batch_files}")
     print(f"{'  speed-up (1 / 2 workers)':<48} {one / two:>11.2f}×   target ≥ 1.7×")
     peak = max(cold_rss, again_rss, one_rss, two_rss)
     print(f"{'peak resident memory of a whole build':<48} {peak:>9.0f} MB   "
