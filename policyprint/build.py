@@ -63,12 +63,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def inputs_hash(project: Project) -> str:
-    """A hash of every input file and the tool version."""
+def inputs_hash(root: Path) -> str:
+    """A hash of every input file (content, templates, styles) and the tool version: `built_from`."""
     h = hashlib.sha256(TOOL.encode())
-    for path in project.input_files():
-        h.update(path.relative_to(project.root).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+    for folder in ("content", "templates", "styles"):
+        for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -193,15 +193,12 @@ WATCHED_PACKAGES = ("weasyprint", "pydyf", "pyphen", "fonttools", "pypdf", "jinj
                     "fontpkg-noto-sans", "fontpkg-noto-sans-arabic")
 
 
-def fingerprint(root: Path, options: dict) -> str:
-    """A hash of everything a build reads: inputs, options, engine code, packages, CMYK profile."""
+def fingerprint(root: Path, options: dict, inputs: str) -> str:
+    """A hash of everything a build reads: inputs (`inputs_hash`), options, engine code, packages, profile."""
     import importlib.metadata
     import re
 
-    h = hashlib.sha256(TOOL.encode() + json.dumps(options, sort_keys=True, default=list).encode())
-    for folder in ("content", "templates", "styles"):
-        for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    h = hashlib.sha256(inputs.encode() + json.dumps(options, sort_keys=True, default=list).encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):   # the engine itself
         st = path.stat()
         h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
@@ -233,7 +230,8 @@ def _unchanged(root: Path, options: dict) -> BuildReport | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     output = root / "output"
-    if last.get("fingerprint") != fingerprint(root, options) or last.get("outputs") != _output_listing(output):
+    if last.get("fingerprint") != fingerprint(root, options, inputs_hash(root)) or \
+            last.get("outputs") != _output_listing(output):
         return None
     results = [JobResult(Job(*item["job"]), ok=True, pages=item["pages"], bytes=item["bytes"],
                          sha256=item["sha256"], warnings=item["warnings"], cached=True)
@@ -260,7 +258,8 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 if on_result:
                     on_result(result)
             return report
-    fp = fingerprint(root, options)   # before rendering: an edit during the build means "changed"
+    inputs = inputs_hash(root)   # before rendering: an edit during the build means "changed"
+    fp = fingerprint(root, options, inputs)
     project = load_project(root)
     planned = plan(project, products, langs, variants, institutions, size)
     output = project.root / "output"
@@ -301,7 +300,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 state.forget(rel)
                 pruned.append(rel)
             stale = []
-        write_manifest(project, output, state, producible)
+        write_manifest(project, output, state, producible, inputs)
         ok = all(r.ok for r in results)
         state.last = {
             "fingerprint": fp if ok else "", "outputs": _output_listing(output), "stale": stale,
@@ -371,7 +370,7 @@ def artifact(project: Project, result: JobResult) -> dict:
     }
 
 
-def write_manifest(project: Project, output: Path, state: State, producible: set[str]) -> None:
+def write_manifest(project: Project, output: Path, state: State, producible: set[str], inputs: str) -> None:
     """Describe every PDF in output/: built ones from the build state, others as stale."""
     artifacts = []
     for pdf in sorted(output.rglob("*.pdf")):
@@ -383,5 +382,5 @@ def write_manifest(project: Project, output: Path, state: State, producible: set
             data = pdf.read_bytes()
             artifacts.append({"path": rel, "stale": True, "bytes": len(data),
                               "sha256": hashlib.sha256(data).hexdigest()})
-    manifest = {"tool": TOOL, "built_from": inputs_hash(project), "artifacts": artifacts}
+    manifest = {"tool": TOOL, "built_from": inputs, "artifacts": artifacts}
     write_atomic(output / "manifest.json", (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())
