@@ -72,13 +72,6 @@ class Project:
         path = Path(name)
         return path if path.is_absolute() else self.root / path
 
-    def input_files(self) -> list[Path]:
-        """Every file a build reads from the project (for cache keys and watching)."""
-        files = []
-        for folder in ("content", "templates", "styles"):
-            files += sorted(p for p in (self.root / folder).rglob("*") if p.is_file())
-        return files
-
 
 def load_project(root: Path | str) -> Project:
     """Load and validate every content file; raise ContentError listing all problems."""
