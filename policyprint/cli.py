@@ -127,18 +127,16 @@ def _summary(report, seconds: float) -> None:
 
 def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):
     """Run one build with progress and a summary; return the report, or raise PolicyprintError."""
-    import sys as _sys
-
     from .build import build
     from .errors import BuildError
 
-    interactive = _sys.stderr.isatty() and not quiet
+    interactive = sys.stderr.isatty() and not quiet
     state = {"bar": None}
 
     def on_plan(total, to_render):
         if interactive and to_render:
             state["bar"] = click.progressbar(length=total, label=f"Building {to_render} of {total} file(s)",
-                                             file=_sys.stderr, show_pos=True)
+                                             file=sys.stderr, show_pos=True)
             state["bar"].__enter__()
 
     def on_result(result):

@@ -39,10 +39,18 @@ def check_page_size(reader: PdfReader, size_mm: tuple[float, float]) -> list[str
 
 
 def _fonts(resources, seen: set) -> list:
-    """Yield the font dictionaries of a resources dictionary, following Form XObjects."""
+    """The font dictionaries of a resources dictionary and of the Form XObjects it draws."""
+    dicts = [resources] + [x.get_object().get("/Resources") for x in _xobjects(resources, seen)
+                           if x.get_object().get("/Subtype") == "/Form"]
     found = []
-    if not resources:
-        return found
+    for res in dicts:
+        res = res.get_object() if res else None
+        for font in ((res.get("/Font") or {}).values() if res else []):
+            font = font.get_object()
+            if id(font) not in seen:
+                seen.add(id(font))
+                found.append(font)
+    return found
     resources = resources.get_object()
     for font in (resources.get("/Font") or {}).values():
         font = font.get_object()
