@@ -13,7 +13,7 @@ FONTS  := .cache/fonts.stamp
 setup: $(STAMP) $(ICC) $(FONTS)
 
 # Static instances of the variable brand fonts, cached per font version (policyprint/fonts.py).
-$(FONTS): content/brand.yaml policyprint/fonts.py | $(STAMP)
+$(FONTS): policyprint/fonts.py | $(STAMP)
 	$(PY) -m policyprint.fonts
 	touch $(FONTS)
 

@@ -72,25 +72,142 @@ class _Builder(yaml.constructor.SafeConstructor):
         return self.construct_object(node, deep=True)
 
 
-def load_yaml(path: Path, root: Path) -> Source:
-    """Load one YAML file. Raise ContentError with file:line on a syntax error."""
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
-    source = Source(rel, None)
+# Limits that keep a hostile or broken file from taking unbounded time or memory.
+MAX_FILE_BYTES = 1_000_000   # a content file; the policy itself is about 40 KB
+MAX_DEPTH = 32               # nesting of mappings and lists; the content needs 8
+
+
+def read_content_file(path: Path, rel: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file of at most `limit` bytes; never block on a FIFO or a device."""
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        st = path.stat()   # follows a symlink: what counts is what would be read
     except FileNotFoundError:
         raise ContentError([Problem(rel, 1, "", "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ContentError([Problem(rel, 1, "", f"not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise ContentError([Problem(rel, 1, "", f"cannot be read ({exc.strerror})")]) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ContentError([Problem(rel, 1, "", "not a regular file (a folder, device, pipe or socket)")])
+    if st.st_size > limit:
+        raise ContentError([Problem(rel, 1, "", f"the file is {st.st_size:,} bytes; "
+                                                 f"a content file may have at most {limit:,}")])
     try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        raise ContentError([Problem(rel, 1, "", f"cannot be read ({exc.strerror})")]) from None
+    if len(data) > limit:   # it grew while being read
+        raise ContentError([Problem(rel, 1, "", f"the file has more than {limit:,} bytes")])
+    return data
+
+
+def _show(lines: list[str], line: int, column: int | None) -> str:
+    """The offending line, and a caret under the column, indented under the message."""
+    if not 1 <= line <= len(lines):
+        return ""
+    text = "".join("?" if ord(ch) < 32 or 0x7f <= ord(ch) < 0xa0 else ch
+                   for ch in lines[line - 1].replace("\t", " "))
+    shown = f"    {text}"
+    if column is not None:
+        shown += "\n    " + " " * min(column, len(text)) + "^"
+    return shown
+
+
+def _syntax_problem(exc: yaml.YAMLError, text: str, rel: str) -> Problem:
+    """Explain a YAML syntax error in plain words, at the line that holds the mistake."""
+    lines = text.splitlines()
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) if isinstance(exc.position, int) else None
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        return Problem(rel, line, "", f"the invisible control character U+{code:04X} is not allowed "
+                                      "in content; delete it", _show(lines, line, column))
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    cmark = getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column) if mark else (1, None)
+    here = lines[line - 1] if 1 <= line <= len(lines) else ""
+    if problem.startswith("could not find expected ':'") and cmark:
+        line, column = cmark.line + 1, cmark.column
+        message = f"a key needs a colon after it: `{lines[line - 1].strip()}`"
+    elif problem.startswith("mapping values are not allowed"):
+        if ": " in here[:column] or here[:column].rstrip().endswith(":") and here.count(":") > 1:
+            message = "a value that contains ': ' must be in quotes, such as: key: \"value: more\""
+        else:
+            message = "this line is indented more than the line above it; line it up with its neighbours"
+    elif problem.startswith("did not find expected key"):
+        message = ("this line's indentation does not match the lines above it; "
+                   "the keys of one mapping must start in the same column")
+    elif problem.startswith("did not find expected '-' indicator"):
+        message = ("this line's indentation does not match the list above it; "
+                   "every item of a list starts with '- ' in the same column")
+    elif problem.startswith("found character that cannot start any token"):
+        char = here[column] if column is not None and column < len(here) else ""
+        message = ("a tab is used for indentation; YAML needs spaces" if char == "\t" else
+                   f"the character {char!r} cannot start a value; put the value in quotes")
+    elif "end of stream" in problem and "quoted scalar" in context and cmark:
+        line, column = cmark.line + 1, cmark.column
+        message = "a quotation mark opened here is never closed"
+    elif problem.startswith("did not find expected ',' or ']'") and cmark:
+        line, column = cmark.line + 1, cmark.column
+        message = "a list opened with '[' here is not closed with ']' (or put the value in quotes)"
+    elif problem.startswith("did not find expected ',' or '}'") and cmark:
+        line, column = cmark.line + 1, cmark.column
+        message = "a mapping opened with '{' here is not closed with '}' (or put the value in quotes)"
+    else:
+        message = f"YAML syntax error: {problem or exc}" + (f" ({context})" if context else "")
+    return Problem(rel, line, "", message, _show(lines, line, column))
+
+
+def _check_events(text: str, rel: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything is built (linear time).
+
+    Content has no use for anchors and aliases, and an alias bomb expands
+    exponentially; deep nesting would exhaust the stack.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise ContentError([Problem(rel, line, "", "anchors and aliases (&name, *name) are not allowed "
+                                                       "in content; write the value out in full")])
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ContentError([Problem(rel, line, "", f"nested more than {MAX_DEPTH} levels deep")])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def load_yaml(path: Path, root: Path) -> Source:
+    """Load one YAML file. Raise ContentError with file:line on any problem with the file itself."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    source = Source(rel, None)
+    data = read_content_file(path, rel)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ContentError([Problem(rel, line, "", f"not UTF-8 text ({exc.reason}); save the file as UTF-8")]) \
+            from None
+    try:
+        _check_events(text, rel)
         # libyaml's parser when available (much faster); the same nodes and marks.
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ContentError([Problem(rel, line, "", f"YAML syntax error: {exc.problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise ContentError([_syntax_problem(exc, text, rel)]) from None
     problems: list[Problem] = []
-    source.data = _Builder(source, problems).build(node, ()) if node is not None else None
+    try:
+        source.data = _Builder(source, problems).build(node, ()) if node is not None else None
+    except yaml.YAMLError as exc:   # a value the safe constructor refuses, such as a bad date
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ContentError([Problem(rel, line, "", f"YAML value error: {getattr(exc, 'problem', exc)}")]) from None
+    except (ValueError, OverflowError) as exc:
+        raise ContentError([Problem(rel, 1, "", f"YAML value error: {exc}")]) from None
     if problems:
         raise ContentError(problems)
     return source

@@ -19,10 +19,12 @@ class Problem:
     line: int
     key: str
     message: str
+    detail: str = ""  # lines shown under the message, such as the offending line and a caret
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}"
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        text = f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+        return text + ("\n" + self.detail if self.detail else "")
 
 
 class ContentError(PolicyprintError):

@@ -11,10 +11,29 @@ timestamp, so they are the same bytes on every machine with the same fonts.
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.util
 import os
 import tempfile
 from pathlib import Path
+
+# The font packages content may name, and the family each ships. Content never
+# names code: brand.yaml picks from this list, and a package's files are found
+# without importing it. Add a package here (and pin it in pyproject.toml) to offer it.
+FONT_PACKAGES = {
+    "fontpkg_noto_sans": "Noto Sans",
+    "fontpkg_noto_sans_arabic": "Noto Sans Arabic",
+}
+
+
+def package_font_files(package: str) -> list[Path]:
+    """The font files an allow-listed font package ships, found without running its code."""
+    if package not in FONT_PACKAGES:
+        raise ValueError(f"{package!r} is not an allow-listed font package ({', '.join(FONT_PACKAGES)})")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"the font package {package!r} is not installed (run `make`)")
+    folder = Path(next(iter(spec.submodule_search_locations))).resolve() / "files"
+    return sorted(folder.glob("*.[ot]tf"))
 
 # The weights the stylesheets use; anything else falls to the nearest one.
 WEIGHTS = {"normal": (400, 500, 600, 700, 800), "italic": (400, 700)}
@@ -48,8 +67,7 @@ def static_faces(brand: dict) -> list[dict]:
     """Every font face the stylesheets need: family, weight, style and a static font file."""
     faces = []
     for font in brand["fonts"].values():
-        files = sorted((Path(importlib.import_module(font["package"]).ROOT) / "files").glob("*.[ot]tf"))
-        for source in files:
+        for source in package_font_files(font["package"]):
             style = "italic" if "Italic" in source.name else "normal"
             digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
             for weight in WEIGHTS[style]:
@@ -60,14 +78,14 @@ def static_faces(brand: dict) -> list[dict]:
     return faces
 
 
-def prepare(brand_file: Path = Path("content/brand.yaml")) -> None:
-    """Make every static instance now (run by `make`): about a minute, once per font version."""
-    import yaml
+def prepare() -> None:
+    """Make every static instance now (run by `make`): about a minute, once per font version.
 
-    brand = yaml.safe_load(brand_file.read_text(encoding="utf-8"))
-    fonts = list(brand["fonts"].values())
+    It prepares every allow-listed package, so it reads no content at all.
+    """
     print(f"Preparing static font instances in {cache_dir()} (once per font version; about a minute)…")
-    faces = static_faces({"fonts": {str(i): f for i, f in enumerate(fonts)}})
+    faces = static_faces({"fonts": {package: {"package": package, "family": family}
+                                    for package, family in FONT_PACKAGES.items()}})
     print(f"{len(faces)} font faces ready.")
 
 

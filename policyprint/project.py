@@ -23,6 +23,7 @@ FILES = {
     "institutions": ("content/institutions.yaml", schema.INSTITUTIONS_FILE),
     "posters": ("content/posters.yaml", schema.POSTERS_FILE),
     "print": ("content/print.yaml", schema.PRINT_FILE),
+    "languages": ("content/languages.yaml", schema.LANGUAGES_FILE),
 }
 
 
@@ -53,6 +54,10 @@ class Project:
     def langs(self) -> list[str]:
         """Languages that have a strings file, the source language first."""
         return sorted(self.strings, key=lambda lang: (lang != SOURCE_LANG, lang))
+
+    def language(self, code: str) -> dict:
+        """The entry of content/languages.yaml for `code`."""
+        return next(lang for lang in self.data("languages")["languages"] if lang["code"] == code)
 
     @property
     def institutions(self) -> list[dict]:
@@ -96,8 +101,17 @@ def load_project(root: Path | str) -> Project:
         if src is not None:
             project.sources[name] = src
     strings_dir = root / "content" / "strings"
+    codes = [lang["code"] for lang in project.sources["languages"].data["languages"]] \
+        if "languages" in project.sources else None
     for path in sorted(strings_dir.glob("*.yaml")):
-        src = load(path.relative_to(root).as_posix(), schema.STRINGS_FILE)
+        rel = path.relative_to(root).as_posix()
+        if codes is not None and path.stem not in codes:
+            # The code names an output folder: only listed codes, never '..' or a path.
+            problems.append(Problem(rel, 1, "", f"{path.stem[:40]!r} is not a language code listed in "
+                                                f"content/languages.yaml ({', '.join(codes)}); "
+                                                "rename the file or add the language there"))
+            continue
+        src = load(rel, schema.STRINGS_FILE)
         if src is not None:
             project.strings[path.stem] = src
     if SOURCE_LANG not in project.strings and not any(

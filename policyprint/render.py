@@ -19,18 +19,66 @@ from .project import SOURCE_LANG, Project
 DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli",
                  "august", "september", "oktober", "november", "december")
 
-# Inline markup allowed in content, applied after HTML escaping: **strong**,
-# *emphasis* and [words](https://link). Nothing else becomes markup.
-_STRONG = re.compile(r"\*\*(.+?)\*\*")
-_EM = re.compile(r"(?<![*\w])\*(?!\s)(.+?)(?<!\s)\*(?![*\w])")
-_LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+)\)")
 _QUOTED = re.compile(r'"([^"]*)"')
+
+# Characters that may stand as they are inside a CSS string in a <style> block.
+# Everything else (quotes, backslash, line ends, form feed, any control
+# character, and < > & that could end the <style> element) is written as a
+# CSS hex escape, so content can never end the string or the block.
+_CSS_SAFE = re.compile(r"[^\\\"'<>&\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def css_str(value: str) -> Markup:
     """Escape text for use inside a double-quoted CSS string in a <style> block."""
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    return Markup(text.replace("<", "\\3C "))
+    out = []
+    for ch in str(value):
+        if _CSS_SAFE.fullmatch(ch):
+            out.append(ch)
+        else:   # NUL is not allowed even escaped: it becomes U+FFFD, as CSS would make it
+            out.append(f"\\{ord(ch) if ch != chr(0) else 0xFFFD:X} ")
+    return Markup("".join(out))
+
+
+_LENGTH = re.compile(r"\d{1,3}(\.\d{1,2})?(pt|mm|px|rem|em)")
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+_ROLE = re.compile(r"[a-z][a-z0-9-]{0,39}")
+
+
+def css_token(value: str, pattern: re.Pattern, what: str) -> str:
+    """A brand value for CSS: only a value of its type, never pasted text (`check` reports it first)."""
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise ValueError(f"refused to put {value!r} into CSS: expected {what}")
+    return value
+
+
+def fill(template: str, **values: str) -> str:
+    """Fill named placeholders such as {url}: no positions, attributes, indexes or format specs.
+
+    Content strings are never given to str.format, which would let a
+    translator's text reach into Python objects.
+    """
+    import string
+
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(str(template)):
+        out.append(literal)
+        if name is None:
+            continue
+        if name not in values or spec or conversion:
+            raise ValueError(f"unknown placeholder {{{name}}} (this text takes {', '.join(values) or 'none'})")
+        out.append(str(values[name]))
+    return "".join(out)
+
+
+def placeholders(template: str) -> list[str]:
+    """The placeholders of a content string, as written; ValueError if its braces are unbalanced."""
+    import string
+
+    found = []
+    for _, name, spec, conversion in string.Formatter().parse(template):
+        if name is not None:
+            found.append(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+    return found
 
 
 def date_da(value: dt.date) -> str:
@@ -64,15 +112,23 @@ class Typesetter:
         # No break point at all: let CSS keep the word whole.
         return f'<span class="nohyphen">{escape(marked)}</span>'
 
+    def _text_html(self, text: str) -> str:
+        """Plain text as HTML, with the hyphenation exceptions applied."""
+        if not self.pattern:
+            return str(escape(text))
+        out, pos = [], 0
+        for m in self.pattern.finditer(text):
+            out.append(str(escape(text[pos:m.start()])))
+            out.append(self._hyphenate(m))
+            pos = m.end()
+        out.append(str(escape(text[pos:])))
+        return "".join(out)
+
     def __call__(self, text: str, hyphenate: bool = True) -> Markup:
+        from .markup import render_inline
+
         text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", str(text))
-        html = str(escape(text))
-        if hyphenate and self.pattern:
-            html = self.pattern.sub(self._hyphenate, html)
-        html = _LINK.sub(r'<a href="\2">\1</a>', html)
-        html = _STRONG.sub(r"<strong>\1</strong>", html)
-        html = _EM.sub(r"<em>\1</em>", html)
-        return Markup(html.replace("\n", "<br>"))
+        return Markup(render_inline(text, self._text_html if hyphenate else None))
 
 
 def font_faces(brand: dict) -> tuple[str, list[Path]]:
@@ -83,7 +139,7 @@ def font_faces(brand: dict) -> tuple[str, list[Path]]:
     for face in static_faces(brand):
         folders.add(face["path"].parent)
         rules.append(
-            f'@font-face {{ font-family: "{face["family"]}"; font-weight: {face["weight"]}; '
+            f'@font-face {{ font-family: "{css_str(face["family"])}"; font-weight: {face["weight"]}; '
             f'font-style: {face["style"]}; src: url("{face["path"].as_uri()}"); }}')
     return "\n".join(rules), sorted(folders)
 
@@ -91,9 +147,9 @@ def font_faces(brand: dict) -> tuple[str, list[Path]]:
 def colour_value(colour: dict, variant: str) -> str:
     """A brand colour as CSS: RGB on screen, device-cmyk() for press files."""
     if variant == "print":
-        c, m, y, k = colour["cmyk"]
+        c, m, y, k = (min(max(float(v), 0.0), 1.0) for v in colour["cmyk"])
         return f"device-cmyk({c:g} {m:g} {y:g} {k:g})"
-    return colour["rgb"].lower()
+    return css_token(colour["rgb"], _HEX, "a colour such as #0077ad").lower()
 
 
 class Renderer:
@@ -110,7 +166,8 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
-        self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str)
+        self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
+                                fill=fill)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg)
 
     @cached_property
@@ -135,10 +192,15 @@ class Renderer:
         return merged
 
     def tokens_css(self, variant: str) -> str:
+        """The brand values as CSS custom properties, each serialised by its type."""
         brand = self.project.data("brand")
-        lines = [f"  --colour-{role}: {colour_value(c, variant)};" for role, c in brand["colours"].items()]
-        lines += [f"  --size-{role}: {size};" for role, size in brand["type"].items()]
-        lines += [f'  --font-{role}: "{f["family"]}";' for role, f in brand["fonts"].items()]
+
+        def role(name):
+            return css_token(name, _ROLE, "a role name")
+        lines = [f"  --colour-{role(name)}: {colour_value(c, variant)};" for name, c in brand["colours"].items()]
+        lines += [f"  --size-{role(name)}: {css_token(size, _LENGTH, 'a length')};"
+                  for name, size in brand["type"].items()]
+        lines += [f'  --font-{role(name)}: "{css_str(f["family"])}";' for name, f in brand["fonts"].items()]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
     def logo_svg(self, rel_path: str, alt: str, css_class: str, variant: str) -> Markup:
@@ -172,7 +234,7 @@ class Renderer:
         return {
             "job": job,
             "lang": job.lang,
-            "dir": "rtl" if job.lang in ("ar", "ur") else "ltr",
+            "dir": project.language(job.lang)["dir"],
             "product": product,
             "page_size": {"name": size, "width": width, "height": height},
             "fit_pt": fit_pt,

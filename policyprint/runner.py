@@ -89,7 +89,7 @@ class JobRunner:
                 rendered = self.render(job)
             if job.variant == "screen":
                 self.screen_renders[document] = rendered
-        except TemplateFailure as exc:
+        except JobFailure as exc:
             result.errors.append(str(exc))
             return result, None
         except RefusedURL as exc:
@@ -164,6 +164,13 @@ class JobRunner:
             needed = (page - 1) * laid_out.page_height + y
             return size * (laid_out.page_height / max(needed, 1.0)) ** 0.5
 
+        # A bound before any layout: text that could not fill the page even if every
+        # square point were text at the minimum size never fits. (Without it, a poster
+        # quoting thousands of items would lay out hundreds of pages, twice.)
+        width_mm, height_mm = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]]
+        page_area = (width_mm * 72 / 25.4) * (height_mm * 72 / 25.4)
+        if self.poster_chars(job) * CHAR_AREA_EM2 * low ** 2 > page_area:
+            raise JobFailure(self.poster_overflow(job, low))
         if key in self.fits:  # the same document in another variant: its size is known
             known = attempt(self.fits[key])
             if known.pages == 1:
@@ -195,6 +202,21 @@ class JobRunner:
             return self.write(tried[min(tried)], min(tried)), [self.poster_overflow(job, low)]
         self.fits[key] = fits_at
         return self.write(best, fits_at), []
+
+    def poster_chars(self, job: Job) -> int:
+        """How many characters of text a poster shows: its own words and what it quotes."""
+        index = self.renderer.policy_index
+        poster = next(p for p in self.project.data("posters")["posters"]
+                      if p["id"] == self.project.product(job.product)["poster"])
+        n = len(poster["kicker"]) + len(poster["title"])
+        for block in poster["blocks"]:
+            n += len(block.get("heading", "")) + sum(map(len, block.get("text", [])))
+            n += sum(map(len, index["leads"].get(block.get("quote"), [])))
+            if "list" in block:
+                lst = index["lists"][block["list"]]
+                n += len(lst["intro"]) + sum(len(item["text"]) for item in lst["items"])
+            n += sum(len(index["items"][item]["text"]) for item in block.get("items", []))
+        return n
 
     def poster_overflow(self, job: Job, min_pt: float) -> str:
         src = self.project.sources["posters"]
@@ -283,7 +305,16 @@ class JobRunner:
         return findings
 
 
-class TemplateFailure(Exception):
+# The least area one character of running text takes, in em² (Noto Sans: about
+# 0.5 em wide on average, lines at least 1.2 em apart). Used only as a bound.
+CHAR_AREA_EM2 = 0.5 * 1.2
+
+
+class JobFailure(Exception):
+    """A job cannot be made; the message says why, with file:line where it can."""
+
+
+class TemplateFailure(JobFailure):
     """A template raised while rendering; the message points at the template line."""
 
 

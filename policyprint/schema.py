@@ -13,6 +13,7 @@ from typing import Any
 
 from .content import Source
 from .errors import Problem
+from .fonts import FONT_PACKAGES
 
 
 def describe(value: Any) -> str:
@@ -34,6 +35,13 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def shown(value: str, limit: int = 120) -> str:
+    """A found value as a message shows it: quoted, and cut short when long."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit - 40]!r}… ({len(value):,} characters)"
+
+
 class Spec:
     expected = "a value"
 
@@ -44,13 +52,26 @@ class Spec:
         out.append(src.problem(path, f"expected {self.expected}, got {describe(value)}"))
 
 
+# Length caps by kind of text: generous for real content, and a bound on what a
+# hostile or broken file can make the build do.
+NAME_LEN = 200        # a name, phone number, address line, id
+TITLE_LEN = 300       # a title, heading, kicker, label
+PARAGRAPH_LEN = 4000  # a paragraph (the policy's longest is about 520 characters)
+MAX_ITEMS = 200       # items in any list
+
+
+# Control characters other than line break and tab: invisible, and able to end
+# a string in CSS or confuse a reader. (Bidi marks and joiners are allowed.)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class Text(Spec):
-    """Non-empty text; `pattern` restricts its form (ids, e-mail addresses)."""
+    """Non-empty text; `pattern` restricts its form (ids, e-mail addresses); `max_len` caps its length."""
 
     expected = "text"
 
     def __init__(self, pattern: str | None = None, what: str | None = None,
-                 max_len: int | None = None, allow_empty: bool = False):
+                 max_len: int = PARAGRAPH_LEN, allow_empty: bool = False):
         self.pattern = re.compile(pattern) if pattern else None
         self.what = what
         self.max_len = max_len
@@ -61,14 +82,22 @@ class Text(Spec):
             value = str(value)  # a phone number such as 44 77 20 00 may load as text or number
         if not isinstance(value, str):
             return self.wrong_type(value, path, src, out)
-        if not value.strip():
-            if self.allow_empty:
-                return
-            out.append(src.problem(path, "expected text, got an empty string"))
-        elif self.pattern and not self.pattern.fullmatch(value):
-            out.append(src.problem(path, f"expected {self.what}, got {value!r}"))
-        elif self.max_len and len(value) > self.max_len:
-            out.append(src.problem(path, f"expected at most {self.max_len} characters, got {len(value)}"))
+        control = _CONTROL.search(value)
+        if self.pattern and not self.pattern.fullmatch(value):
+            out.append(src.problem(path, f"expected {self.what}, got {shown(value)}"))
+        elif len(value) > self.max_len:
+            out.append(src.problem(path, f"expected at most {self.max_len:,} characters, got {len(value):,}"))
+        elif control:
+            out.append(src.problem(path, f"the invisible control character U+{ord(control.group()):04X} is not "
+                                         "allowed in content; delete it"))
+        elif not value.strip():
+            if not self.allow_empty:
+                out.append(src.problem(path, "expected text, got an empty string"))
+        else:
+            self.check_text(value, path, src, out)
+
+    def check_text(self, value: str, path, src, out) -> None:
+        """Further checks of a value of the right form (subclasses)."""
 
 
 class Number(Spec):
@@ -107,36 +136,45 @@ class Choice(Spec):
 
     def check(self, value, path, src, out):
         if value not in self.choices:
-            out.append(src.problem(path, f"expected {self.expected}, got {value!r}"))
+            out.append(src.problem(path, f"expected {self.expected}, got {shown(value) if isinstance(value, str) else describe(value)}"))
 
 
 class ListOf(Spec):
     expected = "a list"
 
-    def __init__(self, item: Spec, min_items: int = 0):
-        self.item, self.min_items = item, min_items
+    def __init__(self, item: Spec, min_items: int = 0, max_items: int = MAX_ITEMS):
+        self.item, self.min_items, self.max_items = item, min_items, max_items
 
     def check(self, value, path, src, out):
         if not isinstance(value, list):
             return self.wrong_type(value, path, src, out)
         if len(value) < self.min_items:
             out.append(src.problem(path, f"expected at least {self.min_items} item(s), got {len(value)}"))
+        if len(value) > self.max_items:
+            out.append(src.problem(path, f"expected at most {self.max_items} item(s), got {len(value):,}"))
+            return
         for i, item in enumerate(value):
             self.item.check(item, path + (i,), src, out)
 
 
 class MapOf(Spec):
-    """A mapping from free keys (ids, words) to values of one kind."""
+    """A mapping from free keys (ids, words) to values of one kind; `key` restricts the keys' form."""
 
     expected = "a mapping"
 
-    def __init__(self, value: Spec):
-        self.value = value
+    def __init__(self, value: Spec, key: "Text | None" = None, max_items: int = MAX_ITEMS):
+        self.value, self.key, self.max_items = value, key, max_items
 
     def check(self, value, path, src, out):
         if not isinstance(value, dict):
             return self.wrong_type(value, path, src, out)
+        if len(value) > self.max_items:
+            out.append(src.problem(path, f"expected at most {self.max_items} keys, got {len(value):,}"))
+            return
         for key, item in value.items():
+            if self.key is not None and not (len(key) <= NAME_LEN and self.key.pattern.fullmatch(key)):
+                out.append(src.problem(path + (key,), f"expected a key of {self.key.what}, got {key[:80]!r}"))
+                continue
             self.value.check(item, path + (key,), src, out)
 
 
@@ -169,10 +207,34 @@ class Mapping(Spec):
                 out.append(src.problem(path + (name,), f"unknown key '{name}' ({known})"))
 
 
-ID = Text(r"[a-z0-9][a-z0-9_-]*", "an id of lower-case letters, digits, '-' and '_'")
-URL = Text(r"https?://\S+", "a web address starting with http:// or https://")
-EMAIL = Text(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address such as navn@ballerup.dk")
-PARAGRAPHS = ListOf(Text(), min_items=1)
+class Email(Text):
+    """An e-mail address, checked by the email-validator package (syntax only, no network)."""
+
+    def __init__(self):
+        super().__init__(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an e-mail address such as navn@ballerup.dk",
+                         max_len=254)
+
+    def check_text(self, value, path, src, out):
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            found = validate_email(value, check_deliverability=False)
+        except EmailNotValidError as exc:
+            out.append(src.problem(path, f"expected {self.what}, got {value!r} ({exc})"))
+            return
+        if found.normalized != value or not found.ascii_email:
+            out.append(src.problem(path, f"expected {self.what}, got {value!r} (write it as {found.normalized!r})"))
+
+
+ID = Text(r"[a-z0-9][a-z0-9_-]*", "an id of lower-case letters, digits, '-' and '_'", max_len=64)
+ROLE = Text(r"[a-z][a-z0-9-]*", "lower-case letters, digits and '-' (a role such as accent-dark)", max_len=40)
+URL = Text(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", "a web address starting with http:// or https://",
+           max_len=2000)
+EMAIL = Email()
+NAME = Text(max_len=NAME_LEN)
+TITLE = Text(max_len=TITLE_LEN)
+PARAGRAPHS = ListOf(Text(), min_items=1, max_items=100)
+LENGTH = Text(r"\d{1,3}(\.\d{1,2})?(pt|mm|px|rem|em)", "a length such as 10pt or 4mm", max_len=16)
 
 ITEM = Mapping({
     "id": Field(ID, "a stable id that posters and leaflets quote"),
@@ -184,12 +246,12 @@ LIST = Mapping({
     "kind": Field(Choice("commitments", "bullets", "numbered"),
                   "commitments are set apart as promises; bullets and numbered are plain lists"),
     "intro": Field(Text(), "the sentence that introduces the list"),
-    "items": Field(ListOf(ITEM, min_items=1), "the list's items"),
+    "items": Field(ListOf(ITEM, min_items=1, max_items=50), "the list's items"),
 })
 
 SUBSECTION = Mapping({
     "id": Field(ID, "the subsection's id"),
-    "title": Field(Text(), "the subsection heading"),
+    "title": Field(TITLE, "the subsection heading"),
     "concept": Field(Choice("dannelse", "laering", "trivsel"), "colours the subsection by concept", required=False),
     "lead": Field(PARAGRAPHS, "pull-quote paragraphs", required=False),
     "body": Field(PARAGRAPHS, "body paragraphs"),
@@ -198,8 +260,8 @@ SUBSECTION = Mapping({
 
 SECTION = Mapping({
     "id": Field(ID, "the section's id, used for links and bookmarks"),
-    "title": Field(Text(), "the section heading"),
-    "toc_title": Field(Text(), "a shorter title for the contents page", required=False),
+    "title": Field(TITLE, "the section heading"),
+    "toc_title": Field(TITLE, "a shorter title for the contents page", required=False),
     "page": Field(Number(1, 999), "the page the section starts on in the page plan"),
     "layout": Field(Choice("lead-aside", "opener", "columns", "figure"), "how the section is laid out"),
     "lead": Field(PARAGRAPHS, "the pull-quote paragraphs", required=False),
@@ -215,26 +277,26 @@ SECTION = Mapping({
 BAND = Mapping({
     "id": Field(ID, "the band's id"),
     "ages": Field(Text(allow_empty=True), "the age label, such as '0-5 år'; empty where the policy gives none"),
-    "label": Field(Text(), "what the band is, such as 'Dagtilbud'"),
+    "label": Field(TITLE, "what the band is, such as 'Dagtilbud'"),
     "from": Field(Number(0, 30), "where the bar starts on the age axis"),
     "to": Field(Number(0, 30), "where the bar ends on the age axis"),
 })
 
 POLICY_FILE = Mapping({
     "meta": Field(Mapping({
-        "title": Field(Text(), "the publication's title"),
-        "subtitle": Field(Text(), "the subtitle"),
-        "author": Field(Text(), "the author shown in the PDF's properties"),
+        "title": Field(TITLE, "the publication's title"),
+        "subtitle": Field(TITLE, "the subtitle"),
+        "author": Field(NAME, "the author shown in the PDF's properties"),
         "subject": Field(Text(), "one sentence on what the publication is"),
-        "keywords": Field(ListOf(Text()), "search keywords"),
+        "keywords": Field(ListOf(NAME, max_items=30), "search keywords"),
         "date": Field(Date(), "the publication date; PDF dates come from it"),
         "url": Field(URL, "where the full policy is on the web (the QR code's target)"),
     }), "the publication's metadata"),
     "sections": Field(ListOf(SECTION, min_items=1), "the policy's sections, in order"),
     "age_bands": Field(Mapping({
-        "title": Field(Text(), "the diagram's title"),
-        "frame": Field(Text(), "the label over all bands"),
-        "motto": Field(Text(), "the label under all bands"),
+        "title": Field(TITLE, "the diagram's title"),
+        "frame": Field(TITLE, "the label over all bands"),
+        "motto": Field(TITLE, "the label under all bands"),
         "axis_max": Field(Number(1, 30), "the last age on the axis"),
         "bands": Field(ListOf(BAND, min_items=1), "the age bands"),
     }), "the age-band diagram's data"),
@@ -242,32 +304,42 @@ POLICY_FILE = Mapping({
 
 # The contact fields a publisher and an institution share.
 CONTACT = {
-    "address": Field(ListOf(Text(), min_items=1), "address lines"),
-    "phone": Field(Text(), "phone number"),
+    "address": Field(ListOf(NAME, min_items=1, max_items=8), "address lines"),
+    "phone": Field(NAME, "phone number"),
     "email": Field(EMAIL, "e-mail address"),
 }
 
 SITE_FILE = Mapping({
     "publisher": Field(Mapping({
-        "name": Field(Text(), "the publisher's name"),
-        "department": Field(Text(), "the responsible department", required=False),
+        "name": Field(NAME, "the publisher's name"),
+        "department": Field(NAME, "the responsible department", required=False),
         **CONTACT,
         "web": Field(URL, "web site"),
-        "logo": Field(Text(), "logo file, relative to content/"),
-        "logo_alt": Field(Text(), "the logo's alt text"),
+        "logo": Field(NAME, "logo file, relative to content/"),
+        "logo_alt": Field(TITLE, "the logo's alt text"),
     }), "the municipality's general contact"),
 })
 
-STRINGS_FILE = MapOf(Text())
+LANG_CODE = Text(r"[a-z]{2,3}", "an ISO 639 language code such as da", max_len=3)
+
+LANGUAGES_FILE = Mapping({
+    "languages": Field(ListOf(Mapping({
+        "code": Field(LANG_CODE, "the ISO 639-1 code; names the strings file and the output folder"),
+        "name": Field(NAME, "the language's name for itself, such as Dansk"),
+        "dir": Field(Choice("ltr", "rtl"), "the writing direction"),
+    }), min_items=1, max_items=40), "the languages the pack can be built in"),
+})
+
+STRINGS_FILE = MapOf(Text(max_len=1000), key=Text(r"[a-z][A-Za-z0-9_]*", "letters, digits and '_'"))
 
 HYPHENATION_FILE = Mapping({
-    "exceptions": Field(ListOf(MapOf(Text())), "words and where they may break, marked with |"),
+    "exceptions": Field(ListOf(MapOf(TITLE)), "words and where they may break, marked with |"),
 })
 
 PRODUCTS_FILE = Mapping({
     "posters": Field(Mapping({
-        "template": Field(Text(), "the poster template under templates/"),
-        "stylesheet": Field(Text(), "the poster stylesheet under styles/"),
+        "template": Field(NAME, "the poster template under templates/"),
+        "stylesheet": Field(NAME, "the poster stylesheet under styles/"),
         "size": Field(Choice("A4", "A3", "A2"), "the default poster size"),
         "pages": Field(Number(1, 1), "a poster is exactly one page"),
         "personalise": Field(Bool(), "builds per institution with --institution"),
@@ -277,11 +349,11 @@ PRODUCTS_FILE = Mapping({
     "products": Field(ListOf(Mapping({
         "id": Field(ID, "the product id, used in file names"),
         "kind": Field(Choice("policy", "leaflet", "poster"), "the kind of product"),
-        "template": Field(Text(), "the template under templates/"),
-        "stylesheet": Field(Text(), "the product's stylesheet under styles/"),
+        "template": Field(NAME, "the template under templates/"),
+        "stylesheet": Field(NAME, "the product's stylesheet under styles/"),
         "size": Field(Choice("A5", "A4", "A3", "A2"), "the trimmed page size"),
         "pages": Field(Number(1, 999), "the exact page count the product must have"),
-        "title": Field(Text(), "the product's title"),
+        "title": Field(TITLE, "the product's title"),
         "audience": Field(Choice("parents", "staff", "youth"), "a leaflet's audience", required=False),
         "personalise": Field(Bool(), "builds per institution with --institution",
                              required=False),
@@ -290,23 +362,25 @@ PRODUCTS_FILE = Mapping({
 
 _COLOUR = Mapping({
     "rgb": Field(Text(r"#[0-9a-fA-F]{6}", "a colour such as #0077ad"), "the screen colour"),
-    "cmyk": Field(ListOf(Number(0, 1), min_items=4), "C, M, Y, K from 0 to 1, for print"),
+    "cmyk": Field(ListOf(Number(0, 1), min_items=4, max_items=4), "C, M, Y, K from 0 to 1, for print"),
 })
 
 BRAND_FILE = Mapping({
-    "colours": Field(MapOf(_COLOUR), "colours by role"),
+    "colours": Field(MapOf(_COLOUR, key=ROLE), "colours by role"),
     "fonts": Field(MapOf(Mapping({
-        "package": Field(Text(), "the Python package that ships the font files"),
-        "family": Field(Text(), "the family name"),
-    })), "font families by role"),
-    "type": Field(MapOf(Text()), "type sizes by role"),
+        "package": Field(Choice(*FONT_PACKAGES),
+                         "an installed font package from policyprint's allow-list (content never names code)"),
+        "family": Field(Choice(*dict.fromkeys(FONT_PACKAGES.values())), "the family name the package ships"),
+    }), key=ROLE), "font families by role"),
+    "type": Field(MapOf(LENGTH, key=ROLE), "type sizes by role"),
 })
 
 BLOCK = Mapping({
-    "heading": Field(Text(), "the block's heading", required=False),
+    "heading": Field(TITLE, "the block's heading", required=False),
     "quote": Field(ID, "the id of a section or subsection whose lead is quoted", required=False),
     "list": Field(ID, "the id of a policy list, quoted with its intro and every item", required=False),
-    "items": Field(ListOf(ID, min_items=1), "ids of policy list items, quoted word for word", required=False),
+    "items": Field(ListOf(ID, min_items=1, max_items=40), "ids of policy list items, quoted word for word",
+                   required=False),
     "text": Field(PARAGRAPHS, "the leaflet's own words", required=False),
     "figure": Field(Choice("age_bands"), "a figure drawn from the policy's data", required=False),
 })
@@ -315,13 +389,13 @@ LEAFLETS_FILE = Mapping({
     "leaflets": Field(MapOf(Mapping({
         "max_lix": Field(Number(1, 100), "the highest LIX readability score allowed", required=False),
         "cover": Field(Mapping({
-            "kicker": Field(Text(), "who the leaflet is for, such as 'Til forældre'"),
-            "title": Field(Text(), "the cover title"),
+            "kicker": Field(TITLE, "who the leaflet is for, such as 'Til forældre'"),
+            "title": Field(TITLE, "the cover title"),
             "text": Field(PARAGRAPHS, "a short introduction"),
         }), "the cover page"),
-        "blocks": Field(ListOf(BLOCK, min_items=1), "the inside spread's blocks, in order"),
+        "blocks": Field(ListOf(BLOCK, min_items=1, max_items=20), "the inside spread's blocks, in order"),
         "back": Field(Mapping({
-            "heading": Field(Text(), "the back page heading"),
+            "heading": Field(TITLE, "the back page heading"),
             "text": Field(PARAGRAPHS, "words before the contact block", required=False),
         }), "the back page"),
     })), "leaflets by audience"),
@@ -329,14 +403,14 @@ LEAFLETS_FILE = Mapping({
 
 INSTITUTION = Mapping({
     "id": Field(ID, "used on the command line and in output paths"),
-    "name": Field(Text(), "the institution's name"),
+    "name": Field(NAME, "the institution's name"),
     "kind": Field(Choice("dagtilbud", "skole", "BFO", "klub", "ungeindsats"), "the kind of institution"),
     **CONTACT,
     "web": Field(URL, "web site", required=False),
-    "contact": Field(Text(), "a contact person", required=False),
-    "logo": Field(Text(), "a logo file, relative to content/", required=False),
-    "logo_alt": Field(Text(), "the logo's alt text (defaults to the name)", required=False),
-    "langs": Field(ListOf(Text(r"[a-z]{2}", "a language code such as da")), "languages to build",
+    "contact": Field(NAME, "a contact person", required=False),
+    "logo": Field(NAME, "a logo file, relative to content/", required=False),
+    "logo_alt": Field(TITLE, "the logo's alt text (defaults to the name)", required=False),
+    "langs": Field(ListOf(LANG_CODE, max_items=40), "languages to build",
                    required=False),
 })
 
@@ -347,16 +421,16 @@ INSTITUTIONS_FILE = Mapping({
 POSTERS_FILE = Mapping({
     "posters": Field(ListOf(Mapping({
         "id": Field(ID, "the poster's id; its product id is poster-<id>"),
-        "kicker": Field(Text(), "the small line above the title: which part of the policy"),
-        "title": Field(Text(), "the poster's title"),
-        "blocks": Field(ListOf(BLOCK, min_items=1), "what the poster quotes, in order"),
+        "kicker": Field(TITLE, "the small line above the title: which part of the policy"),
+        "title": Field(TITLE, "the poster's title"),
+        "blocks": Field(ListOf(BLOCK, min_items=1, max_items=20), "what the poster quotes, in order"),
     }), min_items=1), "the posters"),
 })
 
 PRINT_FILE = Mapping({
     "output_intent": Field(Mapping({
-        "profile": Field(Text(), "FOGRA39 (built by make) or the path of the print shop's CMYK ICC profile"),
-        "condition": Field(Text(), "the print condition's identifier, such as FOGRA39"),
+        "profile": Field(Text(max_len=1000), "FOGRA39 (built by make) or the path of the print shop's CMYK ICC profile"),
+        "condition": Field(NAME, "the print condition's identifier, such as FOGRA39"),
     }), "the CMYK output intent of press files"),
     "bleed_mm": Field(Number(0, 10), "bleed on every side, in millimetres"),
 })

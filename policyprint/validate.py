@@ -24,8 +24,45 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _institutions(project)
     problems += _posters(project)
     problems += _print(project)
-    problems += _glyphs(project)
+    problems += _languages(project)
+    problems += _fonts(project)
+    if not any(p.file == "content/brand.yaml" and ".fonts." in f".{p.key}" for p in problems):
+        problems += _glyphs(project)
     return problems
+
+
+def _languages(project: Project) -> list[Problem]:
+    """Language codes are unique, the source language is listed, and institutions ask for listed ones."""
+    src = project.sources["languages"]
+    codes, out = [], []
+    for i, lang in enumerate(src.data["languages"]):
+        if lang["code"] in codes:
+            out.append(src.problem(("languages", i, "code"), f"duplicate language code '{lang['code']}'"))
+        codes.append(lang["code"])
+    if SOURCE_LANG not in codes:
+        out.append(src.problem(("languages",), f"the source language '{SOURCE_LANG}' must be listed"))
+    inst = project.sources["institutions"]
+    for i, institution in enumerate(inst.data["institutions"]):
+        for li, code in enumerate(institution.get("langs", [])):
+            if code not in codes:
+                out.append(inst.problem(("institutions", i, "langs", li),
+                                        f"'{code}' is not a language listed in content/languages.yaml "
+                                        f"({', '.join(codes)})"))
+    return out
+
+
+def _fonts(project: Project) -> list[Problem]:
+    """Each brand font's family must be the one its allow-listed package ships."""
+    from .fonts import FONT_PACKAGES
+
+    src = project.sources["brand"]
+    out = []
+    for role, font in src.data["fonts"].items():
+        family = FONT_PACKAGES[font["package"]]
+        if font["family"] != family:
+            out.append(src.problem(("fonts", role, "family"),
+                                   f"expected {family!r}, the family {font['package']} ships, got {font['family']!r}"))
+    return out
 
 
 def _unique_ids(project: Project) -> list[Problem]:
@@ -94,13 +131,30 @@ def _hyphenation(project: Project) -> list[Problem]:
     return out
 
 
+# The placeholders each fixed word may use (filled by the `fill` filter); others take none.
+STRING_PLACEHOLDERS = {"qr_alt": ("url",)}
+
+
 def _strings(project: Project) -> list[Problem]:
+    from .render import placeholders
+
     source = project.strings[SOURCE_LANG].data
     out = []
     for lang, src in project.strings.items():
-        for key in src.data:
+        for key, text in src.data.items():
             if key not in source:
                 out.append(src.problem((key,), f"unknown key '{key}' (not in strings/{SOURCE_LANG}.yaml)"))
+            allowed = STRING_PLACEHOLDERS.get(key, ())
+            takes = ", ".join("{" + name + "}" for name in allowed) or "no placeholders"
+            try:
+                found = placeholders(text)
+            except ValueError:
+                out.append(src.problem((key,), f"unbalanced {{ or }} (this text takes {takes}; "
+                                               "write {{ and }} for a brace)"))
+                continue
+            for name in found:
+                if name not in allowed:
+                    out.append(src.problem((key,), f"unknown placeholder {{{name[:40]}}} (this text takes {takes})"))
     return out
 
 
@@ -210,14 +264,10 @@ def _print(project: Project) -> list[Problem]:
 
 
 def brand_font_files(project: Project) -> dict[str, list[Path]]:
-    """The font files of each brand font family."""
-    import importlib
+    """The font files of each brand font family (from allow-listed packages only)."""
+    from .fonts import package_font_files
 
-    files = {}
-    for font in project.data("brand")["fonts"].values():
-        root = Path(importlib.import_module(font["package"]).ROOT) / "files"
-        files[font["family"]] = sorted(root.glob("*.[ot]tf"))
-    return files
+    return {font["family"]: package_font_files(font["package"]) for font in project.data("brand")["fonts"].values()}
 
 
 def _glyphs(project: Project) -> list[Problem]:

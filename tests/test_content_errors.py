@@ -40,7 +40,10 @@ def test_four_problems_four_messages_exit_2(project_copy):
         "(the page the section starts on in the page plan)",
         f"content/policy.yaml:{line_of(policy, 'titel: En')}: sections[4].titel: unknown key 'titel' "
         "(did you mean 'title'?)",
-        f"content/site.yaml:{line_of(site, 'email:')}: YAML syntax error: did not find expected ',' or ']'",
+        f"content/site.yaml:{line_of(site, 'phone:')}: a list opened with '[' here is not closed with ']' "
+        "(or put the value in quotes)",
+        "      phone: [44 77 20 00",
+        "             ^",
     ]
     lines = result.stderr.strip().splitlines()
     assert lines[:-1] == expected

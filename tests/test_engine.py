@@ -90,8 +90,8 @@ def test_manifest_describes_every_file_and_stale_ones_are_pruned_only_when_asked
 def test_a_failing_job_is_reported_and_the_others_are_built(project_copy):
     path = project_copy / "content/posters.yaml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("    title: Dannelse · læring · trivsel\n",
-                                 "    title: " + "Dannelse læring trivsel " * 60 + "\n", 1), encoding="utf-8")
+    long = "".join(f'          - "{"Dannelse læring trivsel " * 15}"\n' for _ in range(12))
+    path.write_text(text.replace("      - text:\n", "      - text:\n" + long, 1), encoding="utf-8")
     result = CliRunner().invoke(main, ["--root", str(project_copy), "build", "--product", "poster-begreber",
                                        "--product", "poster-vision", "--variant", "screen"])
     assert result.exit_code == 1
