@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,13 +115,20 @@ def _show(lines: list[str], line: int, column: int | None) -> str:
     return shown
 
 
+# Characters YAML does not allow in a file (YAML 1.1, 5.1).
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _syntax_problem(exc: yaml.YAMLError, text: str, rel: str) -> Problem:
     """Explain a YAML syntax error in plain words, at the line that holds the mistake."""
     lines = text.splitlines()
     if isinstance(exc, yaml.reader.ReaderError):
-        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else 1
-        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) if isinstance(exc.position, int) else None
-        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        # libyaml counts bytes, the pure-Python reader characters: find the character itself.
+        found = _NOT_YAML.search(text)
+        position = found.start() if found else 0
+        line = text[:position].count("\n") + 1
+        column = position - (text.rfind("\n", 0, position) + 1)
+        code = ord(found.group()) if found else 0
         return Problem(rel, line, "", f"the invisible control character U+{code:04X} is not allowed "
                                       "in content; delete it", _show(lines, line, column))
     problem = str(getattr(exc, "problem", "") or "")

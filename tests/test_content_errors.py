@@ -98,3 +98,78 @@ def test_duplicate_commitment_id(project_copy):
     first = line_of(policy, "id: syn-styrker")
     assert f"sections[3].lists[0].items[2].id: duplicate id 'syn-styrker' (first used at line {first})" \
         in result.stderr
+
+
+# ---- YAML mistakes a communications officer makes, explained in plain words ----
+
+def check_stderr(root) -> str:
+    result = CliRunner().invoke(main, ["--root", str(root), "check"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result.stderr
+
+
+def test_a_key_without_its_colon_is_named_on_its_own_line(project_copy):
+    policy = project_copy / "content" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("  date: 2026-", "  date 2026-", 1), encoding="utf-8")
+    line = line_of(policy, "  date 2026-")
+    shown = policy.read_text(encoding="utf-8").splitlines()[line - 1]
+    assert check_stderr(project_copy).splitlines()[:3] == [
+        f"content/policy.yaml:{line}: a key needs a colon after it: `{shown.strip()}`",
+        f"    {shown}",
+        "      ^",
+    ]
+
+
+def test_a_colon_inside_a_value_asks_for_quotes(project_copy):
+    site = project_copy / "content" / "site.yaml"
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.replace("  phone: 44 77 20 00", "  phone: Omstilling: 44 77 20 00", 1), encoding="utf-8")
+    line = line_of(site, "Omstilling:")
+    assert check_stderr(project_copy).splitlines()[:3] == [
+        f"content/site.yaml:{line}: a value that contains ': ' must be in quotes, such as: key: \"value: more\"",
+        "      phone: Omstilling: 44 77 20 00",
+        "                       ^",
+    ]
+
+
+def test_bad_indentation_is_named_on_its_own_line(project_copy):
+    site = project_copy / "content" / "site.yaml"
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.replace("  email: ", "   email: ", 1), encoding="utf-8")
+    assert check_stderr(project_copy).splitlines()[0] == (
+        f"content/site.yaml:{line_of(site, 'email:')}: this line is indented more than the line above it; "
+        "line it up with its neighbours")
+    line = line_of(site, "phone:")
+    site.write_text(text.replace("  phone: 44 77 20 00", " phone: 44 77 20 00", 1), encoding="utf-8")
+    assert check_stderr(project_copy).splitlines()[0] == (
+        f"content/site.yaml:{line}: this line's indentation does not match the lines above it; "
+        "the keys of one mapping must start in the same column")
+
+
+def test_a_tab_is_named(project_copy):
+    site = project_copy / "content" / "site.yaml"
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.replace("  phone: 44 77 20 00", "\tphone: 44 77 20 00", 1), encoding="utf-8")
+    assert check_stderr(project_copy).splitlines()[0] == \
+        f"content/site.yaml:{line_of(site, 'phone:')}: a tab is used for indentation; YAML needs spaces"
+
+
+def test_a_control_character_is_a_content_error_not_a_traceback(project_copy):
+    policy = project_copy / "content" / "policy.yaml"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("  title: Børne- og Ungepolitik\n", "  title: Børne-\x07 og Ungepolitik\n", 1),
+                      encoding="utf-8")
+    line = line_of(policy, "Børne-\x07")
+    assert check_stderr(project_copy).splitlines()[:3] == [
+        f"content/policy.yaml:{line}: the invisible control character U+0007 is not allowed in content; delete it",
+        "      title: Børne-? og Ungepolitik",
+        "                   ^",
+    ]
+    # The same character written as a YAML escape reaches the schema, which says the same.
+    policy.write_text(text.replace("  title: Børne- og Ungepolitik\n", '  title: "Børne-\\a og Ungepolitik"\n', 1),
+                      encoding="utf-8")
+    assert check_stderr(project_copy).splitlines()[0] == (
+        f"content/policy.yaml:{line}: meta.title: the invisible control character U+0007 is not allowed in "
+        "content; delete it")

@@ -308,10 +308,12 @@ def test_markup_still_means_what_it_says():
 
 
 def test_a_poster_far_too_long_fails_before_any_layout(project_copy):
-    """Within the content caps, a poster of 250,000 characters: the fit gives up before laying it out."""
+    """Within the content caps (1 MB a file, 100 paragraphs a block), a poster of about 900,000
+    characters: the fit gives up before laying it out, where it used to lay out thousands of pages."""
     posters = project_copy / "content/posters.yaml"
-    paragraph = "Alle børn og unge skal have mulighed for at deltage i fællesskaber. " * 40
-    edit(posters, "      - text:\n", "      - text:\n" + f'          - "{paragraph}"\n' * 90)
+    paragraph = "Alle boern og unge skal have mulighed for at deltage i faellesskaber. " * 55
+    block = "      - text:\n" + f'          - "{paragraph}"\n' * 80
+    edit(posters, "      - text:\n", block * 3 + "      - text:\n")
     result = cli(project_copy, "build", "--product", "poster-begreber", "--variant", "screen")
     assert result.returncode == 1, result.stderr
     assert (f"content/posters.yaml:{line_of(posters, '- id: begreber') + 3}: posters[4].blocks: poster 'begreber' "
