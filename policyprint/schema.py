@@ -333,7 +333,9 @@ LANGUAGES_FILE = Mapping({
 STRINGS_FILE = MapOf(Text(max_len=1000), key=Text(r"[a-z][A-Za-z0-9_]*", "letters, digits and '_'"))
 
 HYPHENATION_FILE = Mapping({
-    "exceptions": Field(ListOf(MapOf(TITLE)), "words and where they may break, marked with |"),
+    "exceptions": Field(ListOf(MapOf(Text(max_len=120), key=Text(r"[^|\n]{1,100}", "a word of at most 100 characters"),
+                                      max_items=1), max_items=500),
+                        "words and where they may break, marked with |"),
 })
 
 PRODUCTS_FILE = Mapping({
