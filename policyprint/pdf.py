@@ -131,10 +131,17 @@ class PdfWriter:
                 raise RefusedURL(str(exc)) from None
         return Layout(document, options, list(records))
 
-    def write(self, layout: "Layout") -> RenderResult:
-        """Write a laid-out document as PDF; WeasyPrint's log becomes the result's errors and warnings."""
+    def write(self, layout: "Layout", catalog: dict[str, str] | None = None) -> RenderResult:
+        """Write a laid-out document as PDF; WeasyPrint's log becomes the result's errors and warnings.
+
+        `catalog` sets entries of the PDF's catalog, such as {"PageMode": "/UseOutlines"}.
+        """
+        def finisher(document, pdf):
+            for key, value in (catalog or {}).items():
+                pdf.catalog[key] = value
+
         with captured_log() as records:
-            pdf = layout.document.write_pdf(**layout.options)
+            pdf = layout.document.write_pdf(finisher=finisher if catalog else None, **layout.options)
         errors, warnings = [], []
         for record in layout.records + records:
             message = record.getMessage()
@@ -167,6 +174,45 @@ class Layout:
     @property
     def page_height(self) -> float:
         return self.document.pages[0].height if self.document.pages else 0.0
+
+    def page_turn_hyphens(self) -> set[str]:
+        """Words hyphenated across a page turn: the last line of a page ends in a hyphen.
+
+        Returns each such word whole (its head on one page, its tail on the next),
+        so that the document can be laid out again with those words kept whole.
+        """
+        from weasyprint.formatting_structure.boxes import LineBox, MarginBox, ParentBox, TextBox
+
+        def lines(box):
+            if isinstance(box, MarginBox):
+                return   # running heads and page numbers are not the text flow
+            if isinstance(box, LineBox):
+                yield box
+                return
+            if isinstance(box, ParentBox):
+                for child in box.children:
+                    yield from lines(child)
+
+        def texts(line):
+            return [b for b in line.descendants() if isinstance(b, TextBox)]
+
+        words = set()
+        pages = [list(lines(page._page_box)) for page in self.document.pages]
+        for page, following in zip(pages, pages[1:]):
+            if not page or not following:
+                continue
+            last, first = texts(page[-1]), texts(following[0])
+            if not last or not first:
+                continue
+            hyphen = last[-1].style["hyphenate_character"]
+            if hyphen and last[-1].text.endswith(hyphen):
+                head = last[-1].text[:-len(hyphen)].split()[-1:] or [""]
+                tail = first[0].text.split()[:1] or [""]
+                word = (head[0] + tail[0]).replace("\u00ad", "")
+                word = "".join(ch for ch in word if ch.isalnum())
+                if word:
+                    words.add(word)
+        return words
 
     def anchors(self) -> tuple[dict[str, int], dict[str, tuple[int, float]]]:
         """Element ids → page number, and → (page number, y in px)."""

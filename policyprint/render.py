@@ -21,6 +21,21 @@ DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli",
 
 _QUOTED = re.compile(r'"([^"]*)"')
 
+# Danish dashes, set by the typesetter; the YAML keeps the text as written.
+_RANGE = re.compile(r"(?<=\d)-(?=\d)")              # 0-25 år → 0–25 år
+_SPACED = re.compile(r"(?<=\S) - (?=\S)")            # livsduelighed - at → livsduelighed – at
+_LINE_START = re.compile(r"(?m)^(\W*)- ")            # "- Alle i fællesskab" → "– Alle i fællesskab"
+# A paragraph's last word, kept whole (never hyphenated), unless it carries markup.
+_LAST_WORD = re.compile(r"(\S+)\s*\Z")
+_MARKUP_CHARS = re.compile(r"[*\[\]()]")
+
+
+def dashes(text: str) -> str:
+    """En dashes for numeric ranges and for spaced dashes between clauses (a no-break space before)."""
+    text = _RANGE.sub("\u2013", str(text))
+    text = _SPACED.sub("\u00a0\u2013 ", text)
+    return _LINE_START.sub("\\1\u2013 ", text)
+
 # Characters that may stand as they are inside a CSS string in a <style> block.
 # Everything else (quotes, backslash, line ends, form feed, any control
 # character, and < > & that could end the <style> element) is written as a
@@ -112,8 +127,19 @@ class Typesetter:
         # No break point at all: let CSS keep the word whole.
         return f'<span class="nohyphen">{escape(marked)}</span>'
 
+    # Words kept whole for the document being rendered: ones that were hyphenated
+    # across a page turn (set by the job runner, which lays the document out again).
+    keep_whole: frozenset = frozenset()
+
     def _text_html(self, text: str) -> str:
         """Plain text as HTML, with the hyphenation exceptions applied."""
+        if self.keep_whole:
+            parts = re.split(r"(\w+)", text)
+            return "".join(f'<span class="nohyphen">{escape(p)}</span>' if p in self.keep_whole
+                           else self._exceptions_html(p) for p in parts)
+        return self._exceptions_html(text)
+
+    def _exceptions_html(self, text: str) -> str:
         if not self.pattern:
             return str(escape(text))
         out, pos = [], 0
@@ -127,8 +153,15 @@ class Typesetter:
     def __call__(self, text: str, hyphenate: bool = True) -> Markup:
         from .markup import render_inline
 
-        text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", str(text))
-        return Markup(render_inline(text, self._text_html if hyphenate else None))
+        text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", dashes(text))
+        if not hyphenate:
+            return Markup(render_inline(text))
+        last = _LAST_WORD.search(text)
+        if last and not _MARKUP_CHARS.search(last.group(1)):
+            # Never hyphenate a paragraph's last word: a lone word-tail on the last line reads badly.
+            head, tail = text[:last.start(1)], text[last.start(1):].rstrip()
+            return Markup(render_inline(head, self._text_html) + f'<span class="nohyphen">{escape(tail)}</span>')
+        return Markup(render_inline(text, self._text_html))
 
 
 def font_faces(brand: dict) -> tuple[str, list[Path]]:
@@ -167,7 +200,7 @@ class Renderer:
         )
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
-                                fill=fill)
+                                fill=fill, dashes=dashes)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg)
 
     @cached_property
@@ -259,10 +292,15 @@ class Renderer:
         setup = self.project.data("print")
         return {"profile_url": self.project.cmyk_profile().resolve().as_uri(), "bleed_mm": setup["bleed_mm"]}
 
-    def html(self, job: Job, fit_pt: float | None = None) -> str:
-        """The job's HTML; `fit_pt` sets the root type size of products fitted to their page."""
+    def html(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset()) -> str:
+        """The job's HTML; `fit_pt` sets the root type size of products fitted to their page;
+        words in `keep_whole` are never hyphenated."""
         product = self.project.product(job.product)
-        return self.env.get_template(product["template"]).render(self.context(job, fit_pt))
+        self.typeset.keep_whole = frozenset(keep_whole)
+        try:
+            return self.env.get_template(product["template"]).render(self.context(job, fit_pt))
+        finally:
+            self.typeset.keep_whole = frozenset()
 
 
 @functools.lru_cache(maxsize=64)

@@ -123,21 +123,35 @@ class JobRunner:
                 "poster": impose.tile_poster}[product["kind"]]
         return kind(pdf, product["title"])
 
-    def layout(self, job: Job, fit_pt: float | None = None):
+    def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset()):
         try:
-            html = self.renderer.html(job, fit_pt)
+            html = self.renderer.html(job, fit_pt, keep_whole)
         except Exception as exc:  # a template bug: point at the template line, not a traceback
             raise TemplateFailure(template_error(exc, self.project.root)) from None
         return self.writer.layout(html, self.project.root, job.variant)
 
-    def write(self, layout, fit_pt: float | None = None):
-        rendered = self.writer.write(layout)
+    def write(self, layout, fit_pt: float | None = None, job: Job | None = None):
+        catalog = None
+        if job is not None and job.variant == "screen" and \
+                self.project.product(job.product).get("open_with") == "bookmarks":
+            catalog = {"PageMode": "/UseOutlines"}   # the viewer opens with the bookmarks shown
+        rendered = self.writer.write(layout, catalog)
         rendered.pdf = finish.pin_document_id(rendered.pdf)
         rendered.fit_pt = fit_pt
         return rendered
 
     def render(self, job: Job, fit_pt: float | None = None):
-        return self.write(self.layout(job, fit_pt), fit_pt)
+        """Lay out and write a job. A word hyphenated across a page turn is kept whole,
+        and the document laid out again (at most three times)."""
+        layout = self.layout(job, fit_pt)
+        keep: set[str] = set()
+        for _ in range(3):
+            words = layout.page_turn_hyphens()
+            if not words or words <= keep:
+                break
+            keep |= words
+            layout = self.layout(job, fit_pt, frozenset(keep))
+        return self.write(layout, fit_pt, job)
 
     def render_fitted(self, job: Job):
         """Fit a poster's type to one page: the largest size on a 0.5 pt grid that fits.

@@ -359,6 +359,8 @@ PRODUCTS_FILE = Mapping({
         "audience": Field(Choice("parents", "staff", "youth"), "a leaflet's audience", required=False),
         "personalise": Field(Bool(), "builds per institution with --institution",
                              required=False),
+        "open_with": Field(Choice("bookmarks"), "what a viewer shows beside the pages when the screen file "
+                           "opens (bookmarks: the contents as a side panel)", required=False),
     }), min_items=1), "the products"),
 })
 
@@ -375,6 +377,13 @@ BRAND_FILE = Mapping({
         "family": Field(Choice(*dict.fromkeys(FONT_PACKAGES.values())), "the family name the package ships"),
     }), key=ROLE), "font families by role"),
     "type": Field(MapOf(LENGTH, key=ROLE), "type sizes by role"),
+    "contrast": Field(ListOf(Mapping({
+        "text": Field(ROLE, "the text's colour role"),
+        "background": Field(ROLE, "the background's colour role"),
+        "large": Field(Bool(), "large text (18 pt, or 14 pt bold): 3:1 is enough", required=False),
+        "where": Field(TITLE, "where the styles use the pair", required=False),
+    })), "every text/background colour pair the styles use; check computes WCAG 2.1 contrast",
+        required=False),
 })
 
 BLOCK = Mapping({

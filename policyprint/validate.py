@@ -24,11 +24,42 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _institutions(project)
     problems += _posters(project)
     problems += _print(project)
+    problems += _contrast(project)
     problems += _languages(project)
     problems += _fonts(project)
     if not any(p.file == "content/brand.yaml" and ".fonts." in f".{p.key}" for p in problems):
         problems += _glyphs(project)
     return problems
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    lighter, darker = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _contrast(project: Project) -> list[Problem]:
+    """Each declared text/background pair must meet WCAG 2.1 AA contrast."""
+    src = project.sources["brand"]
+    colours = src.data["colours"]
+    out = []
+    for i, pair in enumerate(src.data.get("contrast", [])):
+        missing = [pair[k] for k in ("text", "background") if pair[k] not in colours]
+        if missing:
+            out.append(src.problem(("contrast", i), f"unknown colour role {missing[0]!r} (not under colours:)"))
+            continue
+        fg, bg = colours[pair["text"]]["rgb"], colours[pair["background"]]["rgb"]
+        ratio = contrast_ratio(fg, bg)
+        need = 3.0 if pair.get("large") else 4.5
+        if ratio < need:
+            out.append(src.problem(("contrast", i), f"{pair['text']} ({fg}) on {pair['background']} ({bg}) has a contrast of "
+                                                    f"{ratio:.2f}:1, under WCAG 2.1's {need:g}:1 for "
+                                                    f"{'large' if pair.get('large') else 'normal'} text"))
+    return out
 
 
 def _languages(project: Project) -> list[Problem]:
