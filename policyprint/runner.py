@@ -239,25 +239,38 @@ class JobRunner:
         where = src.problem(("posters", index, "blocks"), "")
         message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
                    f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
-        longest = self.longest_quoted_item(src.data["posters"][index]["blocks"])
-        if longest:
-            message += f". Its longest quoted text is {longest}"
+        message += f". Its longest text is {self.longest_text(index)}"
         return message
 
-    def longest_quoted_item(self, blocks: list[dict]) -> str | None:
-        """Locate the longest list item that `blocks` quote, as 'file:line: key (N characters)'."""
-        src = self.project.sources["policy"]
-        quoted_lists = {b["list"] for b in blocks if "list" in b}
-        quoted_items = {i for b in blocks for i in b.get("items", [])}
-        candidates = []
-        for si, section in enumerate(src.data["sections"]):
+    def longest_text(self, poster_index: int) -> str | None:
+        """Locate the longest text a poster shows, wherever it lives (its own words or a quote),
+        as 'file:line: key (N characters)'."""
+        posters, policy = self.project.sources["posters"], self.project.sources["policy"]
+        poster = posters.data["posters"][poster_index]
+        here = ("posters", poster_index)
+        candidates = [(len(poster[k]), posters, here + (k,)) for k in ("kicker", "title")]
+        quoted_leads, quoted_lists, quoted_items = set(), set(), set()
+        for bi, block in enumerate(poster["blocks"]):
+            if "heading" in block:
+                candidates.append((len(block["heading"]), posters, here + ("blocks", bi, "heading")))
+            candidates += [(len(t), posters, here + ("blocks", bi, "text", ti)) for ti, t in enumerate(block.get("text", []))]
+            quoted_leads.add(block.get("quote"))
+            quoted_lists.add(block.get("list"))
+            quoted_items.update(block.get("items", []))
+        for si, section in enumerate(policy.data["sections"]):
+            places = [(("sections", si), section)] + [(("sections", si, "subsections", ui), sub)
+                                                     for ui, sub in enumerate(section.get("subsections", []))]
+            for path, part in places:
+                if part["id"] in quoted_leads:
+                    candidates += [(len(t), policy, path + ("lead", i)) for i, t in enumerate(part.get("lead", []))]
             for li, lst in enumerate(section.get("lists", [])):
+                if lst["id"] in quoted_lists:
+                    candidates.append((len(lst["intro"]), policy, ("sections", si, "lists", li, "intro")))
                 for ii, item in enumerate(lst["items"]):
                     if lst["id"] in quoted_lists or item["id"] in quoted_items:
-                        candidates.append((len(item["text"]), ("sections", si, "lists", li, "items", ii, "text")))
-        if not candidates:
-            return None
-        length, path = max(candidates)
+                        candidates.append((len(item["text"]), policy, ("sections", si, "lists", li, "items", ii,
+                                                                       "text")))
+        length, src, path = max(candidates, key=lambda c: c[0])
         problem = src.problem(path, "")
         return f"{problem.file}:{problem.line}: {problem.key} ({length} characters)"
 

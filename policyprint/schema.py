@@ -42,6 +42,14 @@ def shown(value: str, limit: int = 120) -> str:
     return f"{value[:limit - 40]!r}… ({len(value):,} characters)"
 
 
+def did_you_mean(found: str, known, n: int = 3) -> str:
+    """' (did you mean 'x' or 'y'?)' for the nearest known names, or nothing."""
+    near = difflib.get_close_matches(found, sorted(known), n=n, cutoff=0.6)
+    if not near:
+        return ""
+    return " (did you mean " + " or ".join(f"'{n}'" for n in near) + "?)"
+
+
 class Spec:
     expected = "a value"
 
@@ -202,9 +210,8 @@ class Mapping(Spec):
                 out.append(src.problem(path, f"missing required key '{name}' ({f.doc})"))
         for name in value:
             if name not in self.fields:
-                hint = difflib.get_close_matches(name, list(self.fields), n=1)
-                known = f"did you mean '{hint[0]}'?" if hint else "known keys: " + ", ".join(self.fields)
-                out.append(src.problem(path + (name,), f"unknown key '{name}' ({known})"))
+                known = did_you_mean(name, self.fields, n=1) or " (known keys: " + ", ".join(self.fields) + ")"
+                out.append(src.problem(path + (name,), f"unknown key '{name if len(name) <= 80 else name[:60] + '…'}'{known}"))
 
 
 class Email(Text):

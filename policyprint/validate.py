@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .errors import Problem
+from .schema import did_you_mean
 from .project import SOURCE_LANG, Project
 
 VAR_RE = re.compile(r"var\(--colour-([a-z0-9-]+)")
@@ -239,12 +240,14 @@ def _block_refs(project: Project, src, path: tuple, blocks: list[dict]) -> list[
             out.append(src.problem(here, "expected at least one of quote, list, items, text, figure"))
         if "quote" in block and block["quote"] not in leads:
             out.append(src.problem(here + ("quote",), f"no section or subsection with a lead has id "
-                                   f"'{block['quote']}'"))
+                                   f"'{block['quote']}'{did_you_mean(block['quote'], leads)}"))
         if "list" in block and block["list"] not in lists:
-            out.append(src.problem(here + ("list",), f"no policy list has id '{block['list']}'"))
+            out.append(src.problem(here + ("list",), f"no policy list has id '{block['list']}'"
+                                                     f"{did_you_mean(block['list'], lists)}"))
         for ii, item in enumerate(block.get("items", [])):
             if item not in items:
-                out.append(src.problem(here + ("items", ii), f"no policy list item has id '{item}'"))
+                out.append(src.problem(here + ("items", ii), f"no policy list item has id '{item}'"
+                                                             f"{did_you_mean(item, items)}"))
     return out
 
 

@@ -123,7 +123,7 @@ def test_far_too_long_commitment_fails_naming_the_key(project_copy):
     blocks_line = next(n for n, l in enumerate(posters, 1) if "- id: arbejdsform" in l) + 3
     assert (f"poster-arbejdsform / da / screen: content/posters.yaml:{blocks_line}: posters[3].blocks: "
             "poster 'arbejdsform' does not fit on one page even at the brand's minimum type size "
-            "(18.0 pt at this size); shorten its text. Its longest quoted text is "
+            "(18.0 pt at this size); shorten its text. Its longest text is "
             f"content/policy.yaml:{line}: sections[5].lists[0].items[1].text") in message
     assert not (project_copy / "output/da/poster-arbejdsform.screen.pdf").exists()
 
@@ -132,3 +132,37 @@ def test_posters_pass_verapdf_pdf_ua_1(built):
     paths = [built / f"output/da/poster-{p}.screen.pdf" for p in POSTERS]
     verdicts = verapdf.validate(paths, "ua1", cache=built / ".cache")
     assert [(v.passed, v.failures) for v in verdicts] == [(True, [])] * len(paths)
+
+
+def test_a_poster_too_long_names_its_own_long_text(project_copy):
+    """The culprit is a 4,000-character text in posters.yaml, not the longest quoted policy item."""
+    path = project_copy / "content/posters.yaml"
+    text = path.read_text(encoding="utf-8")
+    long = ("Alle børn og unge skal have mulighed for at deltage i fællesskaber. " * 60)[:3990]
+    text = text.replace("      - text:\n", f'      - text:\n          - "{long}"\n', 1)
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if l.startswith('          - "Alle børn og unge skal'))
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("poster-begreber",), variants=("screen",))
+    assert (f"shorten its text. Its longest text is content/posters.yaml:{line}: posters[4].blocks[0].text[0] "
+            "(3990 characters)") in str(err.value)
+
+
+def test_a_misspelt_id_gets_the_nearest_ids(project_copy):
+    from click.testing import CliRunner
+
+    from policyprint.cli import main
+
+    posters = project_copy / "content/posters.yaml"
+    posters.write_text(posters.read_text(encoding="utf-8").replace("      - list: boernesyn\n",
+                                                                   "      - list: boernsyn\n", 1), encoding="utf-8")
+    posters.write_text(posters.read_text(encoding="utf-8").replace(
+        "      - list: vision\n", "      - items: [vision-faelesskaber]\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2
+    lines = posters.read_text(encoding="utf-8").splitlines()
+    at = {key: next(n for n, l in enumerate(lines, 1) if key in l) for key in ("boernsyn", "faelesskaber")}
+    assert (f"content/posters.yaml:{at['boernsyn']}: posters[1].blocks[0].list: no policy list has id 'boernsyn' "
+            "(did you mean 'boernesyn'") in result.stderr
+    assert (f"content/posters.yaml:{at['faelesskaber']}: posters[0].blocks[0].items[0]: no policy list item has id "
+            "'vision-faelesskaber' (did you mean 'vision-faellesskaber'") in result.stderr
