@@ -88,8 +88,9 @@ def plan(project: Project, products=None, langs=None, variants=None, institution
     for inst_id in institution_ids:
         inst = project.institution(inst_id)
         inst_langs = [lang for lang in lang_ids if lang in inst.get("langs", lang_ids)]
+        gets = project.institution_products(inst_id)
         jobs += [Job(p, lang, v, inst_id, job_size(p)) for p in product_ids
-                 if project.product(p).get("personalise") for lang in inst_langs for v in variant_ids]
+                 if p in gets for lang in inst_langs for v in variant_ids]
     paths = {}
     for job in jobs:
         if job.path in paths:

@@ -66,6 +66,17 @@ class Project:
     def institution(self, institution_id: str) -> dict:
         return next(i for i in self.institutions if i["id"] == institution_id)
 
+    def institution_products(self, institution_id: str) -> list[str]:
+        """The products an institution gets: its own list, or its kind's default, or every personalised one."""
+        inst = self.institution(institution_id)
+        personalised = [p["id"] for p in self.products if p.get("personalise")]
+        wanted = inst.get("products") or self.data("products").get("institution_products", {}).get(inst["kind"])
+        if wanted is None:
+            return personalised
+        expanded = {pid for name in wanted
+                    for pid in ([p for p in personalised if p.startswith("poster-")] if name == "posters" else [name])}
+        return [pid for pid in personalised if pid in expanded]
+
     def product(self, product_id: str) -> dict:
         return next(p for p in self.products if p["id"] == product_id)
 

@@ -233,6 +233,8 @@ class Email(Text):
             out.append(src.problem(path, f"expected {self.what}, got {value!r} (write it as {found.normalized!r})"))
 
 
+INSTITUTION_KINDS = ("dagtilbud", "skole", "BFO", "klub", "ungeindsats")
+INSTITUTION_KIND = Text("|".join(INSTITUTION_KINDS), "a kind of institution (" + ", ".join(INSTITUTION_KINDS) + ")")
 ID = Text(r"[a-z0-9][a-z0-9_-]*", "an id of lower-case letters, digits, '-' and '_'", max_len=64)
 ROLE = Text(r"[a-z][a-z0-9-]*", "lower-case letters, digits and '-' (a role such as accent-dark)", max_len=40)
 URL = Text(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+", "a web address starting with http:// or https://",
@@ -355,6 +357,9 @@ PRODUCTS_FILE = Mapping({
     }), "what every poster in content/posters.yaml is built with"),
     "variants": Field(ListOf(Choice("screen", "print", "booklet"), min_items=1),
                       "the variants built by default"),
+    "institution_products": Field(MapOf(ListOf(ID, min_items=1, max_items=60), key=INSTITUTION_KIND),
+                                  "per kind of institution, the products it gets by default: product ids, "
+                                  "or 'posters' for every poster", required=False),
     "products": Field(ListOf(Mapping({
         "id": Field(ID, "the product id, used in file names"),
         "kind": Field(Choice("policy", "leaflet", "poster"), "the kind of product"),
@@ -422,7 +427,10 @@ LEAFLETS_FILE = Mapping({
 INSTITUTION = Mapping({
     "id": Field(ID, "used on the command line and in output paths"),
     "name": Field(NAME, "the institution's name"),
-    "kind": Field(Choice("dagtilbud", "skole", "BFO", "klub", "ungeindsats"), "the kind of institution"),
+    "kind": Field(Choice(*INSTITUTION_KINDS), "the kind of institution"),
+    "products": Field(ListOf(ID, min_items=1, max_items=60), "the products this institution gets, instead "
+                      "of its kind's default (products.yaml institution_products); 'posters' for every poster",
+                      required=False),
     **CONTACT,
     "web": Field(URL, "web site", required=False),
     "contact": Field(NAME, "a contact person", required=False),

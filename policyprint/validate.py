@@ -23,6 +23,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _colour_roles(project)
     problems += _leaflets(project)
     problems += _institutions(project)
+    problems += _institution_products(project)
     problems += _posters(project)
     problems += _print(project)
     problems += _contrast(project)
@@ -269,6 +270,27 @@ def leaflet_paragraphs(leaflet: dict) -> list[str]:
         paras += [block.get("heading", ""), *block.get("text", [])]
     paras += [leaflet["back"]["heading"], *leaflet["back"].get("text", [])]
     return paras
+
+
+def _institution_products(project: Project) -> list[Problem]:
+    """Products named for institutions must exist and be personalised (or be 'posters')."""
+    personalised = [p["id"] for p in project.products if p.get("personalise")]
+    out = []
+
+    def check(src, path, names):
+        for i, name in enumerate(names):
+            if name != "posters" and name not in personalised:
+                out.append(src.problem(path + (i,), f"'{name}' is not a personalised product "
+                                                    f"({', '.join(['posters', *personalised])})"
+                                                    f"{did_you_mean(name, personalised)}"))
+
+    products = project.sources["products"]
+    for kind, names in products.data.get("institution_products", {}).items():
+        check(products, ("institution_products", kind), names)
+    inst = project.sources["institutions"]
+    for i, institution in enumerate(inst.data["institutions"]):
+        check(inst, ("institutions", i, "products"), institution.get("products", []))
+    return out
 
 
 def _institutions(project: Project) -> list[Problem]:
