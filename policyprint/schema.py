@@ -460,3 +460,69 @@ PRINT_FILE = Mapping({
     }), "the CMYK output intent of press files"),
     "bleed_mm": Field(Number(0, 10), "bleed on every side, in millimetres"),
 })
+
+
+# ---- the field reference (docs/fields.md), generated from the specs above ----
+
+def _describe_spec(spec: Spec) -> str:
+    if isinstance(spec, Choice):
+        return "one of " + ", ".join(f"`{c}`" for c in spec.choices)
+    if isinstance(spec, Email):
+        return "an e-mail address"
+    if isinstance(spec, Text):
+        what = spec.what or "text"
+        return f"{what} (at most {spec.max_len:,} characters)"
+    if isinstance(spec, Number):
+        return f"a number from {spec.minimum:g} to {spec.maximum:g}"
+    if isinstance(spec, Date):
+        return "a date (YYYY-MM-DD)"
+    if isinstance(spec, Bool):
+        return "true or false"
+    if isinstance(spec, ListOf):
+        return f"a list of {_describe_spec(spec.item)}" + (f", at least {spec.min_items}" if spec.min_items else "") \
+            + f", at most {spec.max_items}"
+    if isinstance(spec, MapOf):
+        keys = f" (keys: {spec.key.what})" if spec.key is not None else ""
+        return f"a mapping{keys} of {_describe_spec(spec.value)}"
+    if isinstance(spec, Mapping):
+        return "a mapping (below)"
+    return spec.expected
+
+
+def _rows(spec: Spec, path: str, out: list[str]) -> None:
+    """One table row per field, depth first, with its path, kind, whether it is required, and its doc."""
+    if isinstance(spec, ListOf):
+        return _rows(spec.item, path + "[]", out)
+    if isinstance(spec, MapOf):
+        return _rows(spec.value, path + ".<key>", out)
+    if not isinstance(spec, Mapping):
+        return
+    for name, f in spec.fields.items():
+        here = f"{path}.{name}" if path else name
+        out.append(f"| `{here}` | {_describe_spec(f.spec)} | {'yes' if f.required else 'no'} | {f.doc} |")
+        _rows(f.spec, here, out)
+
+
+def reference() -> str:
+    """The field reference of every content file, as Markdown."""
+    from .project import FILES
+
+    parts = ["# Content fields", "",
+             "Generated from `policyprint/schema.py` by `.venv/bin/python -m policyprint.schema > docs/fields.md`;",
+             "a test keeps it current. Every text is also checked for invisible control characters.", ""]
+    files = [(rel, spec) for rel, spec in FILES.values()] + [("content/strings/<lang>.yaml", STRINGS_FILE)]
+    for rel, spec in files:
+        parts += [f"## `{rel}`", "", "| field | value | required | what it is |", "| --- | --- | --- | --- |"]
+        rows: list[str] = []
+        if isinstance(spec, MapOf):
+            rows.append(f"| `<key>` | {_describe_spec(spec.value)} | — | keys: {spec.key.what if spec.key else 'any'} |")
+        _rows(spec, "", rows)
+        parts += rows + [""]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    # Run as a script, this module is __main__: use the package's copy, whose specs the project uses.
+    from policyprint import schema
+
+    print(schema.reference(), end="")
