@@ -123,21 +123,28 @@ def read_file(path: Path, shown: str, limit: int = MAX_ASSET_BYTES) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise AssetError(f"expected a regular file, but {shown} is not one")
-        if st.st_size > limit:
-            raise AssetError(f"{shown} is {st.st_size / 1e6:.1f} MB, above the limit of {limit / 1e6:g} MB")
         try:
-            return f.read(limit + 1)[:limit]
+            data = f.read(limit + 1)
         except OSError as exc:
             raise AssetError(f"cannot read {shown}: {exc.strerror}") from None
+        if len(data) > limit:
+            raise AssetError(f"{shown} is {max(st.st_size, len(data)) / 1e6:.1f} MB, above the limit of "
+                             f"{limit / 1e6:g} MB")
+        return data
 
 
 def hash_input(h, path: Path) -> None:
     """Feed one input file into hash `h` without ever raising: an unreadable file hashes as its error.
 
-    `check` reports such a file; the hash only has to differ from a readable one.
+    `check` reports such a file; the hash only has to differ from a readable one. A symlink
+    hashes as its target's name, never its bytes: a target inside the folder is hashed under
+    its own name, and one outside is no input (a logo that uses it is refused by `check`).
     """
+    if path.is_symlink():
+        h.update(b"\0symlink:" + os.fsencode(os.readlink(path)) + b"\0")
+        return
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 h.update(b"\0not a regular file\0")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -339,3 +340,23 @@ def test_a_refused_logo_url_names_the_institution_line(project_copy):
     logo_error(project_copy, line,
                "content/assets/evil.svg: <image> href='file:///etc/passwd' is refused: an image must be a PNG "
                "or JPEG file inside content/, given relative to the SVG file")
+
+
+# ---- what stays: references inside the file, brand colours, the root's role and title --------
+
+def test_a_clean_logo_keeps_its_inner_references_and_brand_colours(project_copy):
+    from policyprint.render import Renderer
+
+    write_logo(project_copy, (
+        f'{SVG_OPEN}<defs><linearGradient id="g"><stop offset="0" stop-color="#2E7D32"/></linearGradient>'
+        '<rect id="r" width="9" height="9"/></defs><rect width="120" height="40" fill="url(#g)"/>'
+        '<use xlink:href="#r" xmlns:xlink="http://www.w3.org/1999/xlink"/><title>old</title></svg>'))
+    renderer = Renderer(load_project(project_copy))
+    svg = str(renderer.logo_svg("assets/evil.svg", "Klub & co", "institution-logo", "print"))
+    prefix = re.search(r'id="(logo-[0-9a-f]{8}-)g"', svg).group(1)
+    assert svg == (
+        '<svg xmlns="http://www.w3.org/2000/svg" role="img" class="institution-logo" '
+        'fill="device-cmyk(0 0 0 0.95)" width="120" height="40" viewBox="0 0 120 40"><title>Klub &amp; co</title>'
+        f'<defs><linearGradient id="{prefix}g"><stop offset="0" stop-color="device-cmyk(0.8 0.1 1 0.1)" />'
+        f'</linearGradient><rect id="{prefix}r" width="9" height="9" /></defs>'
+        f'<rect width="120" height="40" fill="url(#{prefix}g)" /><use href="#{prefix}r" /></svg>')
