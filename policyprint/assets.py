@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 from xml.etree import ElementTree as ET
 
-MAX_ASSET_BYTES = 10 * 1024 * 1024     # a logo file, or an image it places
+MAX_ASSET_BYTES = 10_000_000           # a logo file, or an image it places
 MAX_PIXELS = 25_000_000                # 5000 × 5000: far above a logo's needs at 300 ppi
 MAX_SVG_ELEMENTS = 20_000
 MAX_SVG_DEPTH = 64

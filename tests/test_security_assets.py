@@ -190,6 +190,10 @@ SVG_PAYLOADS = {
                              "</svg>",
                              "content/assets/evil.svg: <rect style> refers to url(http://127.0.0.1:8000/t); only "
                              "references inside the file (url(#id)) are allowed"),
+    "deep nesting": (SVG_OPEN + "<g>" * 10000 + "</g>" * 10000 + "</svg>",
+                     "content/assets/evil.svg: too large (more than 20000 elements or 64 levels deep)"),
+    "11 MB": (SVG_OPEN + "<!--" + "x" * 11_000_000 + "--></svg>",
+              "content/assets/evil.svg is 11.0 MB, above the limit of 10 MB"),
     "HTML namespace": (f'{SVG_OPEN}<h:p xmlns:h="http://www.w3.org/1999/xhtml">INJECTED</h:p></svg>',
                        "content/assets/evil.svg: <p> is not allowed (HTML elements would become part of the page)"),
 }
