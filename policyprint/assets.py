@@ -10,7 +10,9 @@ Content comes from many hands, so a logo is untrusted input:
 - an SVG is parsed as XML with defusedxml (no DOCTYPE, no entities), kept to an
   allow-list of elements and attributes, its links kept inside the file, its
   <image>s kept to PNG/JPEG files inside content/, and serialised again: nothing
-  the XML does not hold (such as HTML after </svg>) survives.
+  the XML does not hold (such as HTML after </svg>) survives;
+- a PNG or JPEG logo is placed as an <img>: the file itself on screen, and for
+  press files its colours converted to CMYK through the output-intent profile.
 
 `check` runs the same code as the renderer, so a logo that passes `check`
 renders, and one that fails is reported with its content file and line.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import io
 import os
@@ -372,10 +375,87 @@ def check_logo(root: Path, rel: str) -> None:
     """Everything `check` asks of a logo; raises AssetError with the reason."""
     fmt, data = load_logo(root, rel)
     if fmt in RASTER_FORMATS:
-        raster_size(data, fmt, _logo_shown(rel))
-        raise AssetError(f"{_logo_shown(rel)} is a {RASTER_FORMATS[fmt]} image: only SVG logos are "
-                         "supported so far (a press file needs the logo's colours as CMYK)")
-    clean_svg(root, rel, data)
+        verify_raster(data, fmt, _logo_shown(rel))
+    else:
+        clean_svg(root, rel, data)
+
+
+def verify_raster(data: bytes, fmt: str, shown: str) -> None:
+    """A raster of a sane size whose data is really an image, checked without decoding it whole:
+    a PNG's chunks and checksums (Pillow's verify), a JPEG decoded at 1/8 scale."""
+    from PIL import Image, ImageFile
+
+    raster_size(data, fmt, shown)
+    lenient = ImageFile.LOAD_TRUNCATED_IMAGES   # WeasyPrint sets it on import: a truncated file must fail here
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with Image.open(io.BytesIO(data), formats=[RASTER_FORMATS[fmt]]) as image:
+            if fmt == "png":
+                image.verify()
+            else:
+                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                image.load()
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for broken data
+        raise AssetError(f"{shown} is not a valid {RASTER_FORMATS[fmt]} file ({exc or type(exc).__name__})") \
+            from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def logo_markup(root: Path, rel: str, *, alt: str, css_class: str, colours: dict[str, str],
+                default_fill: str, cmyk_profile: Path | None) -> str:
+    """A logo's markup, safe to put into the HTML: an SVG inlined (see `inline_svg`), or a PNG
+    or JPEG as an <img>. `cmyk_profile` is given for press files: a raster's colours are then
+    converted to CMYK through it."""
+    fmt, data = load_logo(root, rel)
+    if fmt == "svg":
+        return inline_svg(root, rel, data, alt=alt, css_class=css_class, colours=colours,
+                          default_fill=default_fill)
+    return raster_logo(root, rel, fmt, data, alt=alt, css_class=css_class, cmyk_profile=cmyk_profile)
+
+
+def raster_logo(root: Path, rel: str, fmt: str, data: bytes, *, alt: str, css_class: str,
+                cmyk_profile: Path | None) -> str:
+    """A PNG or JPEG logo as an <img>: the file itself on screen; for press files its colours
+    converted to CMYK through the output-intent profile, flattened onto white, as a JPEG
+    (WeasyPrint embeds CMYK only from JPEG)."""
+    from html import escape
+
+    verify_raster(data, fmt, _logo_shown(rel))
+    if cmyk_profile is None:
+        src = content_file(root, rel).as_uri()
+    else:
+        src = "data:image/jpeg;base64," + base64.b64encode(to_cmyk_jpeg(data, cmyk_profile)).decode()
+    return f'<img src="{escape(src)}" alt="{escape(alt)}" class="{escape(css_class)}">'
+
+
+def to_cmyk_jpeg(data: bytes, profile: Path) -> bytes:
+    """Raster bytes → a CMYK JPEG through `profile` (sRGB in, relative colorimetric with
+    black-point compensation), transparency flattened onto white."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        if image.mode == "CMYK":
+            cmyk = image.copy()
+        else:
+            rgba = image.convert("RGBA")
+            rgb = Image.new("RGB", rgba.size, (255, 255, 255))
+            rgb.paste(rgba, mask=rgba.getchannel("A"))
+            cmyk = _rgb_to_cmyk(str(profile))(rgb)
+    out = io.BytesIO()
+    cmyk.save(out, "JPEG", quality=95, subsampling=0)
+    return out.getvalue()
+
+
+@functools.lru_cache(maxsize=4)
+def _rgb_to_cmyk(profile: str):
+    from PIL import ImageCms
+
+    transform = ImageCms.buildTransform(
+        ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(profile), "RGB", "CMYK",
+        renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC, flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+    return lambda image: ImageCms.applyTransform(image, transform)
 
 
 def clean_svg(root: Path, rel: str, data: bytes, recolour=None) -> ET.Element:
@@ -387,7 +467,7 @@ def clean_svg(root: Path, rel: str, data: bytes, recolour=None) -> ET.Element:
     return _Cleaner(root, str(Path(rel).parent), shown, recolour, prefix).element(tree)
 
 
-def inline_svg(root: Path, rel: str, *, alt: str, css_class: str, colours: dict[str, str],
+def inline_svg(root: Path, rel: str, data: bytes, *, alt: str, css_class: str, colours: dict[str, str],
                default_fill: str) -> str:
     """A logo as inline SVG markup, safe to put into the HTML.
 
@@ -395,11 +475,6 @@ def inline_svg(root: Path, rel: str, *, alt: str, css_class: str, colours: dict[
     role's colour for the variant; the root gets an explicit fill (SVG's default
     black would be written as RGB), role="img", and a <title> with `alt`.
     """
-    fmt, data = load_logo(root, rel)
-    if fmt != "svg":
-        raise AssetError(f"{_logo_shown(rel)} is a {RASTER_FORMATS[fmt]} image: only SVG logos are supported "
-                         "so far")
-
     def recolour(value: str) -> str:
         return _HEX.sub(lambda m: colours.get(m.group(0).lower(), m.group(0)), value)
 

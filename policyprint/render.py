@@ -142,7 +142,8 @@ class Renderer:
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
     def logo_svg(self, rel_path: str, alt: str, css_class: str, variant: str) -> Markup:
-        """Inline an SVG logo from content/, sanitised, its brand colours given for the variant.
+        """Inline an SVG logo from content/, sanitised, its brand colours given for the variant;
+        or place a PNG or JPEG logo as an <img> (CMYK through the output intent for press files).
 
         Inlined rather than linked so that a press file gets the brand's CMYK
         values: a hex colour equal to a brand role's RGB becomes that role's colour
@@ -155,16 +156,17 @@ class Renderer:
 
         brand = self.project.data("brand")["colours"]
         try:
-            svg = assets.inline_svg(
+            markup = assets.logo_markup(
                 self.project.root, rel_path, alt=alt, css_class=css_class,
                 colours={c["rgb"].lower(): colour_value(c, variant) for c in brand.values()},
                 # An explicit root fill: SVG's default black would be written as RGB.
-                default_fill=colour_value(brand["text"], variant))
+                default_fill=colour_value(brand["text"], variant),
+                cmyk_profile=self.project.cmyk_profile() if variant == "print" else None)
         except assets.AssetError as exc:
             where = next((src.problem(path, str(exc)) for src, path, rel in assets.logo_fields(self.project)
                           if rel == rel_path), None)
             raise assets.AssetError(str(where or exc)) from None
-        return Markup(svg)
+        return Markup(markup)
 
     def context(self, job: Job, fit_pt: float | None = None) -> dict:
         project = self.project

@@ -262,11 +262,44 @@ def test_huge_images_fail_check_without_a_bomb_warning(project_copy, where):
     assert not [w for w in caught if "DecompressionBomb" in w.category.__name__]
 
 
-def test_a_raster_logo_is_refused_clearly_until_supported(project_copy):
-    (project_copy / "content/assets/logo.png").write_bytes(small_png())
-    logo_error(project_copy, set_logo(project_copy, "assets/logo.png"),
-               "content/assets/logo.png is a PNG image: only SVG logos are supported so far (a press file "
-               "needs the logo's colours as CMYK)")
+def logo_png(mode: str = "RGBA", size=(480, 192)) -> bytes:
+    """A logo at 400 ppi for its 30 mm: red on a transparent ground."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new(mode, size, (0, 0, 0, 0) if mode == "RGBA" else "white")
+    ImageDraw.Draw(image).rectangle((40, 40, size[0] - 40, size[1] - 40), fill=(200, 30, 40))
+    out = io.BytesIO()
+    image.save(out, "PNG" if mode == "RGBA" else "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name, data", [("logo.png", logo_png()), ("logo.jpg", logo_png("RGB"))])
+def test_png_and_jpeg_logos_build_for_screen_and_press(project_copy, name, data):
+    """Before, a PNG logo passed `check` and then failed with a UnicodeDecodeError in the template."""
+    from policyprint import verapdf
+
+    (project_copy / "content/assets" / name).write_bytes(data)
+    set_logo(project_copy, f"assets/{name}")
+    assert check(project_copy) == (0, "")
+    report = build(project_copy, products=("leaflet-parents",), variants=("screen", "print"),
+                   institutions=("eksempel-klub",))
+    assert not report.failed   # press preflight included: no RGB, 300 ppi
+    images = {}
+    for variant in ("screen", "print"):
+        page = PdfReader(project_copy / LEAFLET / f"leaflet-parents.{variant}.pdf").pages[3]
+        xobjects = page["/Resources"]["/XObject"]
+        images[variant] = sorted(str(x.get_object()["/ColorSpace"]) for x in xobjects.values()
+                                 if x.get_object()["/Subtype"] == "/Image")
+    assert images == {"screen": ["/DeviceRGB"], "print": ["/DeviceCMYK"]}
+    screen = project_copy / LEAFLET / "leaflet-parents.screen.pdf"
+    assert [(v.passed, v.failures) for v in verapdf.validate([screen], "ua1", cache=project_copy / ".cache")] \
+        == [(True, [])]
+
+
+def test_a_broken_png_logo_fails_check(project_copy):
+    (project_copy / "content/assets/logo.png").write_bytes(logo_png()[:-20])   # cut inside its image data
+    line = set_logo(project_copy, "assets/logo.png")
+    logo_error(project_copy, line, "content/assets/logo.png is not a valid PNG file (Truncated File Read)")
 
 
 def test_a_logo_that_is_no_image_fails_check(project_copy):
