@@ -65,10 +65,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def inputs_hash(root: Path) -> str:
     """A hash of every input file (content, templates, styles) and the tool version: `built_from`."""
+    from .assets import hash_input
+
     h = hashlib.sha256(TOOL.encode())
     for folder in ("content", "templates", "styles"):
         for path in sorted(p for p in (root / folder).rglob("*") if p.is_file()):
-            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+            # An unreadable file hashes as its error, never raises: `check` names it.
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            hash_input(h, path)
+            h.update(b"\0")
     return h.hexdigest()
 
 

@@ -58,11 +58,22 @@ def captured_log():
         logger.propagate, logger.level = old_propagate, old_level
 
 
-def make_url_fetcher(allowed_dirs: list[Path]):
-    """A URL fetcher that serves data: URLs and files inside `allowed_dirs`, and nothing else."""
+def make_url_fetcher(allowed: list[Path]):
+    """A URL fetcher that serves data: URLs, files inside the folders of `allowed` and the files
+    `allowed` names itself (such as the ICC profile: that file, never its folder), and nothing else.
+
+    A refusal is also logged as a WeasyPrint error, so that a build names the URL even where
+    WeasyPrint only says "Failed to render SVG image".
+    """
     from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-    roots = [d.resolve() for d in allowed_dirs]
+    dirs = [p.resolve() for p in allowed if p.is_dir()]
+    files = {p.resolve() for p in allowed if not p.is_dir()}
+    logger = logging.getLogger("weasyprint")
+
+    def refuse(message: str):
+        logger.error(message)
+        raise FatalURLFetchingError(message)
 
     class ProjectFetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -71,12 +82,25 @@ def make_url_fetcher(allowed_dirs: list[Path]):
                 return super().fetch(url, headers)
             if scheme == "file":
                 path = Path(unquote(urlparse(url).path)).resolve()
-                if any(path.is_relative_to(root) for root in roots):
+                if path in files or any(path.is_relative_to(root) for root in dirs):
                     return super().fetch(url, headers)
-                raise FatalURLFetchingError(f"refused to read {path}: outside the project")
-            raise FatalURLFetchingError(f"refused to fetch {url}: builds never reach the network")
+                refuse(f"refused to read {path}: outside the project")
+            refuse(f"refused to fetch {url}: builds never reach the network")
 
     return ProjectFetcher(allowed_protocols=("file", "data"))
+
+
+class SuccessCache(dict):
+    """WeasyPrint's image cache that keeps loaded images only, never a failed load.
+
+    WeasyPrint stores None for an image it failed to load, and a worker shares its
+    cache across jobs: the first job would report the failure and every later job
+    would silently print without the image. Every job must fail alike.
+    """
+
+    def __setitem__(self, key, value):
+        if value is not None:
+            super().__setitem__(key, value)
 
 
 def embed_profiles_as_supplied() -> None:
@@ -114,7 +138,7 @@ class PdfWriter:
         embed_profiles_as_supplied()
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
-        self.cache: dict = {}
+        self.cache: dict = SuccessCache()
 
     def layout(self, html: str, base_url: Path, variant: str) -> "Layout":
         """Lay out HTML into pages without writing a PDF (cheap: no fonts subset, no tags)."""

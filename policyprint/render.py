@@ -237,26 +237,31 @@ class Renderer:
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 
     def logo_svg(self, rel_path: str, alt: str, css_class: str, variant: str) -> Markup:
-        """Inline an SVG logo from content/, its brand colours given for the variant.
+        """Inline an SVG logo from content/, sanitised, its brand colours given for the variant;
+        or place a PNG or JPEG logo as an <img> (CMYK through the output intent for press files).
 
         Inlined rather than linked so that a press file gets the brand's CMYK
         values: a hex colour equal to a brand role's RGB becomes that role's colour
         for the variant. Any other colour stays RGB, and press preflight reports it.
+        The SVG is parsed and rebuilt from an allow-list (policyprint/assets.py), so
+        no markup from the file reaches the HTML as markup. A refused logo names
+        the content file and line that gives it.
         """
-        path = (self.project.root / "content" / rel_path).resolve()
-        if not path.is_relative_to(self.project.root):
-            raise ValueError(f"refused to read {path}: outside the project")
-        svg = path.read_text(encoding="utf-8")
-        svg = re.sub(r"<\?xml[^>]*\?>\s*", "", svg)
-        svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)
-        colours = {c["rgb"].lower(): colour_value(c, variant)
-                   for c in self.project.data("brand")["colours"].values()}
-        svg = re.sub(r"#[0-9a-fA-F]{6}\b", lambda m: colours.get(m.group(0).lower(), m.group(0)), svg)
-        # An explicit root fill: SVG's default black would be written as RGB.
-        default = colour_value(self.project.data("brand")["colours"]["text"], variant)
-        svg = re.sub(r"<svg\b", f'<svg role="img" class="{escape(css_class)}" fill="{default}"', svg, count=1)
-        svg = re.sub(r"(<svg\b[^>]*>)", lambda m: f"{m.group(1)}<title>{escape(alt)}</title>", svg, count=1)
-        return Markup(svg)
+        from . import assets
+
+        brand = self.project.data("brand")["colours"]
+        try:
+            markup = assets.logo_markup(
+                self.project.root, rel_path, alt=alt, css_class=css_class,
+                colours={c["rgb"].lower(): colour_value(c, variant) for c in brand.values()},
+                # An explicit root fill: SVG's default black would be written as RGB.
+                default_fill=colour_value(brand["text"], variant),
+                cmyk_profile=self.project.cmyk_profile() if variant == "print" else None)
+        except assets.AssetError as exc:
+            where = next((src.problem(path, str(exc)) for src, path, rel in assets.logo_fields(self.project)
+                          if rel == rel_path), None)
+            raise assets.AssetError(str(where or exc)) from None
+        return Markup(markup)
 
     def context(self, job: Job, fit_pt: float | None = None) -> dict:
         project = self.project

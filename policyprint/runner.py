@@ -61,7 +61,7 @@ class JobRunner:
         self.fits: dict[tuple, float] = {}
         self.renderer = Renderer(project)
         allowed = [project.root / d for d in ("content", "styles", "templates")]
-        allowed.append(project.cmyk_profile().parent)
+        allowed.append(project.cmyk_profile())   # the profile file itself, never its folder
         self.writer = PdfWriter(allowed + self.renderer.fonts[1])
 
     def run_safely(self, job: Job) -> tuple[JobResult, bytes | None]:

@@ -138,11 +138,12 @@ def _page_plan(project: Project) -> list[Problem]:
 
 
 def _assets(project: Project) -> list[Problem]:
-    out = []
+    """The publisher's logo, the registry's templates and stylesheets, and every file under
+    content/ readable (each is an input of the build)."""
+    from . import assets
+
     site = project.sources["site"]
-    logo = site.data["publisher"]["logo"]
-    if not (project.root / "content" / logo).is_file():
-        out.append(site.problem(("publisher", "logo"), f"file not found: content/{logo}"))
+    out = _logo_problems(project, site, ("publisher", "logo"), site.data["publisher"]["logo"])
     products = project.sources["products"]
     entries = [(("products", i), p) for i, p in enumerate(products.data["products"])]
     entries.append((("posters",), products.data["posters"]))
@@ -150,7 +151,21 @@ def _assets(project: Project) -> list[Problem]:
         for key, folder in (("template", "templates"), ("stylesheet", "styles")):
             if not (project.root / folder / product[key]).is_file():
                 out.append(products.problem(path + (key,), f"file not found: {folder}/{product[key]}"))
+    for rel, reason in assets.unreadable_inputs(project.root):
+        out.append(Problem(rel, 1, "", f"cannot read the file ({reason}): every file under content/ is an "
+                                       "input of the build; make it readable or remove it"))
     return out
+
+
+def _logo_problems(project: Project, src, path: tuple, rel: str) -> list[Problem]:
+    """A logo must be a safe SVG file inside content/ (policyprint/assets.py says what that means)."""
+    from . import assets
+
+    try:
+        assets.check_logo(project.root, rel)
+    except assets.AssetError as exc:
+        return [src.problem(path, str(exc))]
+    return []
 
 
 def _hyphenation(project: Project) -> list[Problem]:
@@ -301,8 +316,8 @@ def _institutions(project: Project) -> list[Problem]:
             out.append(src.problem(("institutions", i, "id"),
                                    f"duplicate id '{inst['id']}' (first used at line {seen[inst['id']]})"))
         seen.setdefault(inst["id"], src.line(("institutions", i, "id")))
-        if "logo" in inst and not (project.root / "content" / inst["logo"]).is_file():
-            out.append(src.problem(("institutions", i, "logo"), f"file not found: content/{inst['logo']}"))
+        if "logo" in inst:
+            out += _logo_problems(project, src, ("institutions", i, "logo"), inst["logo"])
     return out
 
 

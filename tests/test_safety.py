@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from policyprint import build
-from policyprint.errors import BuildError
+from policyprint.errors import BuildError, ContentError
 
 
 def test_a_logo_outside_the_project_is_refused(project_copy, tmp_path):
@@ -15,9 +15,9 @@ def test_a_logo_outside_the_project_is_refused(project_copy, tmp_path):
     rel = "../../" + secret.name  # content/../../secret.svg: outside the project folder
     path.write_text(path.read_text(encoding="utf-8").replace("assets/eksempel-klub-logo.svg", rel),
                     encoding="utf-8")
-    with pytest.raises(BuildError) as err:
+    with pytest.raises(ContentError) as err:   # refused by the content check, before any render
         build(project_copy, products=("leaflet-parents",), institutions=("eksempel-klub",))
-    assert f"refused to read {secret}: outside the project" in str(err.value)
+    assert f"refused '{rel}': it is outside content/ (assets must be files inside content/)" in str(err.value)
     assert not (project_copy / "output/da/institutions/eksempel-klub/leaflet-parents.screen.pdf").exists()
 
 
