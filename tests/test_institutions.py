@@ -58,3 +58,16 @@ def test_an_unlisted_language_for_an_institution_is_an_error(project_copy):
     assert result.exit_code == 2
     assert (f"content/institutions.yaml:{line}: institutions[0].langs[1]: 'ar' is not a language listed in "
             "content/languages.yaml (da)") in result.stderr
+
+
+def test_the_institution_is_named_on_the_cover_and_in_the_title(built):
+    from pypdf import PdfReader
+
+    for product in ("leaflet-parents", "leaflet-youth"):
+        reader = PdfReader(built / f"output/da/institutions/eksempel-klub/{product}.screen.pdf")
+        assert "Klub Eksempel (eksempel)" in reader.pages[0].extract_text()
+        assert reader.metadata.title.endswith(" – Klub Eksempel (eksempel)")
+    generic = PdfReader(built / "output/da/leaflet-parents.screen.pdf")
+    assert "Klub Eksempel" not in generic.pages[0].extract_text() and "Klub" not in generic.metadata.title
+    poster = PdfReader(built / "output/da/institutions/eksempel-klub/poster-vision.screen.pdf")
+    assert poster.metadata.title.endswith(" – Klub Eksempel (eksempel)")
