@@ -235,8 +235,10 @@ def test_a_logo_changed_after_check_is_still_sanitised_and_named(project_copy):
     (project_copy / "content" / KLUB_LOGO).write_text(AFTER_SVG, encoding="utf-8")
     result, pdf = JobRunner(project).run(Job("leaflet-parents", "da", "screen", "eksempel-klub"))
     assert not result.ok and pdf is None
+    at = next(n for n, l in enumerate((project_copy / "templates/partials/blocks.html.j2").read_text(
+        encoding="utf-8").splitlines(), 1) if "logo_svg(inst.logo" in l)
     assert result.errors == [
-        "templates/partials/blocks.html.j2:57: template error: AssetError: content/institutions.yaml:"
+        f"templates/partials/blocks.html.j2:{at}: template error: AssetError: content/institutions.yaml:"
         f"{line}: institutions[2].logo: {SVG_PAYLOADS['html after </svg>'][1].replace('evil', 'eksempel-klub-logo')}"]
 
 
