@@ -23,7 +23,7 @@ from pathlib import Path
 from . import __version__
 from .cache import Keyer, State
 from .errors import BuildError
-from .plan import ALL_VARIANTS, PAGE_SIZES_MM, POSTER_SIZES, Job, plan
+from .plan import ALL_VARIANTS, BOOKLET_SHEET_MM, PAGE_SIZES_MM, POSTER_SIZES, Job, plan
 from .project import Project, load_project
 from .runner import JobResult, JobRunner
 
@@ -37,6 +37,7 @@ class BuildReport:
     results: list[JobResult]
     stale: list[str] = field(default_factory=list)    # files no job produces any more
     pruned: list[str] = field(default_factory=list)
+    outdated: list[str] = field(default_factory=list)  # files outside this build whose inputs changed
 
     @property
     def failed(self) -> list[JobResult]:
@@ -134,7 +135,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(root: str, marks: bool, strict: bool) -> None:
+def _init_worker(root: str) -> None:
     """Each worker loads the project once and keeps one runner (fonts, caches) for all its jobs."""
     global _RUNNER
     # A forked worker shares the lock's open file: close its copy, so that a
@@ -144,7 +145,7 @@ def _init_worker(root: str, marks: bool, strict: bool) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     project = _PROJECT if _PROJECT is not None and str(_PROJECT.root) == root else load_project(root)
-    _RUNNER = JobRunner(project, marks=marks, strict=strict)
+    _RUNNER = JobRunner(project)
 
 
 def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
@@ -162,13 +163,13 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
     return [list(g) for _, g in groupby(ordered, key=key)]
 
 
-def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, strict: bool):
+def run_jobs(project: Project, jobs: list[Job], workers: int):
     """Yield (result, pdf) for each job as it finishes."""
     if not jobs:
         return  # nothing to render: do not even import WeasyPrint
     groups = _groups(jobs)
     if workers <= 1 or len(groups) <= 1:
-        runner = JobRunner(project, marks=marks, strict=strict)
+        runner = JobRunner(project)
         for group in groups:
             for job in group:
                 yield runner.run_safely(job)
@@ -181,7 +182,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
     _PROJECT = project  # forked workers inherit it instead of loading the YAML again
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
-                               initializer=_init_worker, initargs=(str(project.root), marks, strict))
+                               initializer=_init_worker, initargs=(str(project.root),))
     try:
         futures = [pool.submit(_run_group, group) for group in groups]
         for future in as_completed(futures):
@@ -241,11 +242,12 @@ def _unchanged(root: Path, options: dict) -> BuildReport | None:
     results = [JobResult(Job(*item["job"]), ok=True, pages=item["pages"], bytes=item["bytes"],
                          sha256=item["sha256"], warnings=item["warnings"], cached=True)
                for item in last["results"]]
-    return BuildReport(output, results, last.get("stale", []), [])
+    return BuildReport(output, results, last.get("stale", []), [], last.get("outdated", []))
 
 
 def build(root: Path | str, products=None, langs=None, variants=None, institutions=None,
-          size=None, marks=False, jobs: int | None = None, force=False, strict=False, prune=False,
+          size=None, marks=False, only_institutions=False, jobs: int | None = None, force=False,
+          strict=False, prune=False,
           on_plan=None, on_result=None, on_wait=None, lock_timeout: float = LOCK_TIMEOUT_S) -> BuildReport:
     """Build the planned jobs into root/output, reusing unchanged files, and update the manifest.
 
@@ -253,7 +255,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
     """
     root = Path(root).resolve()
     options = {"products": products, "langs": langs, "variants": variants, "institutions": institutions,
-               "size": size, "marks": marks, "strict": strict}
+               "size": size, "marks": marks, "only_institutions": only_institutions, "strict": strict}
     if not force and not prune:
         report = _unchanged(root, options)
         if report is not None:
@@ -266,13 +268,13 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
     inputs = inputs_hash(root)   # before rendering: an edit during the build means "changed"
     fp = fingerprint(root, options, inputs)
     project = load_project(root)
-    planned = plan(project, products, langs, variants, institutions, size)
+    planned = plan(project, products, langs, variants, institutions, size, marks, only_institutions)
     output = project.root / "output"
     workers = jobs or os.cpu_count() or 1
     with build_lock(output, timeout=lock_timeout, on_wait=on_wait):
         _remove_temporary_files(output)
         state = State.load(project)
-        keyer = Keyer(project, marks=marks, strict=strict)
+        keyer = Keyer(project)
         results, todo, keys = [], [], {}
         for job in planned:
             rel = job.path.as_posix()
@@ -282,7 +284,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 result = JobResult(job, ok=True, pages=artifact["pages"], bytes=artifact["bytes"],
                                    sha256=artifact["sha256"], warnings=artifact["warnings"], cached=True,
                                    key=keys[job], checks=artifact["preflight"]["checks"])
-                results.append(result)
+                results.append(_strict(result, strict))
             else:
                 todo.append(job)
         if on_plan:
@@ -290,8 +292,9 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
         for result in results:
             if on_result:
                 on_result(result)
-        for result, pdf in run_jobs(project, todo, workers, marks, strict):
+        for result, pdf in run_jobs(project, todo, workers):
             result.key = keys[result.job]
+            _strict(result, strict)
             _finish(project, output, state, result, pdf)
             results.append(result)
             if on_result:
@@ -305,21 +308,31 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 state.forget(rel)
                 pruned.append(rel)
             stale = []
-        write_manifest(project, output, state, producible, inputs)
+        outdated = out_of_date(state, keyer, {job.path.as_posix() for job in planned}, producible)
+        write_manifest(project, output, state, producible, inputs, outdated)
         ok = all(r.ok for r in results)
         state.last = {
             "fingerprint": fp if ok else "", "outputs": _output_listing(output), "stale": stale,
-            "results": [{"job": [r.job.product, r.job.lang, r.job.variant, r.job.institution, r.job.size],
+            "outdated": outdated,
+            "results": [{"job": r.job.fields(),
                          "pages": r.pages, "bytes": r.bytes, "sha256": r.sha256, "warnings": r.warnings}
                         for r in sorted(results, key=lambda r: r.job.path)],
         }
         state.save(write_atomic)
-    report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned)
+    report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned, outdated)
     if report.failed:
         error = BuildError("\n".join(f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
         error.report = report
         raise error
     return report
+
+
+def _strict(result: JobResult, strict: bool) -> JobResult:
+    """--strict checks the same render: a file with warnings fails (and a new one is not written)."""
+    if strict and result.ok and result.warnings:
+        result.errors += [f"warning (--strict): {w}" for w in result.warnings]
+        result.ok = False
+    return result
 
 
 def _finish(project: Project, output: Path, state: State, result: JobResult, pdf: bytes | None) -> None:
@@ -329,7 +342,7 @@ def _finish(project: Project, output: Path, state: State, result: JobResult, pdf
         write_atomic(output / job.path, pdf)
         result.bytes = len(pdf)
         result.sha256 = hashlib.sha256(pdf).hexdigest()
-        state.record(job.path.as_posix(), result.key, artifact(project, result))
+        state.record(job, result.key, artifact(project, result))
     elif pdf is not None:
         # Keep the rejected file out of output/, where it can be inspected.
         rejected = project.root / ".cache" / "rejected" / job.path
@@ -350,7 +363,8 @@ def producible_paths(project: Project) -> set[str]:
     for size in (None, *POSTER_SIZES):
         for job in plan(project, variants=None, institutions=all_institutions, size=size):
             for variant in ALL_VARIANTS:
-                paths.add(Job(job.product, job.lang, variant, job.institution, job.size).path.as_posix())
+                for marks in (False, True) if variant == "print" else (False,):
+                    paths.add(Job(job.product, job.lang, variant, job.institution, job.size, marks).path.as_posix())
     return paths
 
 
@@ -367,7 +381,9 @@ def artifact(project: Project, result: JobResult) -> dict:
         "path": job.path.as_posix(), "product": job.product, "kind": product["kind"],
         "audience": product.get("audience"), "lang": job.lang, "variant": job.variant,
         "institution": job.institution, "status": "approved", "pages": result.pages,
-        "trim_mm": list(PAGE_SIZES_MM[job.size or product["size"]]), "bytes": result.bytes,
+        "marks": job.marks, "trim_mm": list(BOOKLET_SHEET_MM if job.variant == "booklet"
+                                            else PAGE_SIZES_MM[job.size or product["size"]]),
+        "bytes": result.bytes,
         "sha256": result.sha256, "warnings": result.warnings,
         "type_pt": round(result.fit_pt, 2) if result.fit_pt else None,  # a poster's fitted type size
         # A written file passed every check; a failed one is never written.
@@ -375,14 +391,30 @@ def artifact(project: Project, result: JobResult) -> dict:
     }
 
 
-def write_manifest(project: Project, output: Path, state: State, producible: set[str], inputs: str) -> None:
-    """Describe every PDF in output/: built ones from the build state, others as stale."""
+def out_of_date(state: State, keyer: Keyer, planned: set[str], producible: set[str]) -> list[str]:
+    """Files an earlier build wrote, outside this build's selection, whose inputs have changed since."""
+    outdated = []
+    for rel, entry in sorted(state.entries.items()):
+        if rel in planned or rel not in producible or "job" not in entry:
+            continue
+        if keyer.key(Job(*entry["job"])) != entry["key"]:
+            outdated.append(rel)
+    return outdated
+
+
+def write_manifest(project: Project, output: Path, state: State, producible: set[str], inputs: str,
+                   outdated: list[str] = ()) -> None:
+    """Describe every PDF in output/: built ones from the build state (out-of-date ones marked),
+    others as stale."""
     artifacts = []
     for pdf in sorted(output.rglob("*.pdf")):
         rel = pdf.relative_to(output).as_posix()
         entry = state.entries.get(rel)
         if entry and rel in producible:
-            artifacts.append(entry["artifact"])
+            artifact = entry["artifact"]
+            if rel in outdated:   # its inputs changed; the next build that selects it rebuilds it
+                artifact = {**artifact, "status": "out-of-date"}
+            artifacts.append(artifact)
         else:
             data = pdf.read_bytes()
             artifacts.append({"path": rel, "stale": True, "bytes": len(data),

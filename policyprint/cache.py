@@ -1,18 +1,23 @@
 """Cache stage: a key per job from every input it reads, and the state of earlier builds.
 
 A job's key hashes its rendered HTML, which already holds every content key
-and template it uses, plus what the HTML only points at: the stylesheets,
-the assets, the font files, the CMYK profile, the settings that steer fitting
-and preflight, the build options and the tool's version. Rendering HTML with
-Jinja takes milliseconds; only jobs whose key changed reach WeasyPrint.
+and template it uses, plus what the HTML only links: the stylesheets and the
+logos and images under content/ it names. Then the font files, the CMYK profile
+(press files), the settings that steer fitting and preflight, the job itself and
+the tool's version. Nothing else: an unused asset or another product's stylesheet
+changes no key, and --strict is a check on the same render, not part of the key.
+Rendering HTML with Jinja takes milliseconds; only jobs whose key changed reach
+WeasyPrint.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import __version__
 from .plan import Job
@@ -31,16 +36,15 @@ def _hash_files(h, paths: list[Path], root: Path | None = None) -> None:
 class Keyer:
     """Computes job keys. One per build, in the main process."""
 
-    def __init__(self, project: Project, marks: bool = False, strict: bool = False):
+    def __init__(self, project: Project):
         from .render import Renderer
 
         self.project = project
         self.renderer = Renderer(project)
-        h = hashlib.sha256(f"policyprint {__version__}\0marks={marks}\0strict={strict}\0".encode())
+        h = hashlib.sha256(f"policyprint {__version__}\0".encode())
         root = project.root
-        # Files that steer every job without appearing in its HTML.
-        _hash_files(h, sorted((root / "styles").glob("*.css")), root)
-        _hash_files(h, sorted(p for p in (root / "content" / "assets").rglob("*") if p.is_file()), root)
+        # Files that steer every job without appearing in its HTML. Stylesheets and
+        # content files (logos, images) count only for the jobs whose HTML links them.
         _hash_files(h, [root / "content" / name for name in ("products.yaml", "brand.yaml", "print.yaml")], root)
         for paths in brand_font_files(project).values():
             _hash_files(h, paths)
@@ -50,6 +54,7 @@ class Keyer:
         plan = [(s["id"], s["page"]) for s in project.policy["sections"]]
         self.page_plan = json.dumps(plan)
         self._html: dict[tuple, str] = {}
+        self._files: dict[str, str] = {}
 
     def html(self, job: Job) -> str:
         """The job's HTML. Screen and booklet jobs render the same HTML (only print differs), so once."""
@@ -60,16 +65,45 @@ class Keyer:
 
     def key(self, job: Job) -> str:
         h = hashlib.sha256(self.base.encode())
-        h.update(json.dumps([job.product, job.lang, job.variant, job.institution, job.size]).encode())
+        h.update(json.dumps(job.fields()).encode())
         if job.variant == "print":
             h.update(self.press.encode())
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
         try:
-            h.update(self.html(job).encode())
+            html = self.html(job)
         except Exception:  # noqa: BLE001 - the job itself reports the template error
             return "unrenderable"
+        h.update(html.encode())
+        for rel in linked_files(html, self.project.root):
+            h.update(rel.encode() + b"\0" + self._file_hash(rel).encode())
         return h.hexdigest()
+
+    def _file_hash(self, rel: str) -> str:
+        if rel not in self._files:
+            try:
+                self._files[rel] = hashlib.sha256((self.project.root / rel).read_bytes()).hexdigest()
+            except OSError:
+                self._files[rel] = "unreadable"   # the job itself reports it
+        return self._files[rel]
+
+
+_LINKS = re.compile(r'href="(styles/[^"]+)"|file://(/[^"\'\s)]+)')
+
+
+def linked_files(html: str, root: Path) -> list[str]:
+    """The project files an HTML document links (stylesheets, logos and images under content/),
+    relative to the project root, sorted. Inline content (SVG, brand tokens) is in the HTML itself."""
+    found = set()
+    content = (root / "content").resolve()
+    for sheet, uri in _LINKS.findall(html):
+        if sheet:
+            found.add(sheet)
+            continue
+        path = Path(unquote(uri))
+        if path.is_relative_to(content):
+            found.add(path.relative_to(root.resolve()).as_posix())
+    return sorted(found)
 
 
 @dataclass
@@ -103,8 +137,8 @@ class State:
             return None
         return artifact
 
-    def record(self, rel: str, key: str, artifact: dict) -> None:
-        self.entries[rel] = {"key": key, "artifact": artifact}
+    def record(self, job: Job, key: str, artifact: dict) -> None:
+        self.entries[job.path.as_posix()] = {"key": key, "job": job.fields(), "artifact": artifact}
 
     def forget(self, rel: str) -> None:
         self.entries.pop(rel, None)

@@ -20,6 +20,11 @@ def _root(ctx: click.Context) -> Path:
 
 
 def _fail(exc: PolicyprintError) -> None:
+    report = getattr(exc, "report", None)
+    if report is not None and report.failed:   # the summary has listed each failure with its path
+        n = len(report.failed)
+        click.echo(f"error: {n} file{'s' if n != 1 else ''} failed (listed above as FAILED)", err=True)
+        sys.exit(exc.exit_code)
     if isinstance(exc, ContentError):
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -66,6 +71,9 @@ def _build_options(f):
         click.option("--institution", "institutions", multiple=True, metavar="ID|all",
                      help="Also build personalised leaflets and posters for this institution from "
                           "content/institutions.yaml, or for all of them. Example: --institution all"),
+        click.option("--only-institutions", is_flag=True,
+                     help="Build only the institutions' own files, not the municipality's generic ones. "
+                          "Example: --institution troldehuset --only-institutions"),
         click.option("--size", type=click.Choice(["A4", "A3", "A2"]), default=None,
                      help="Build posters at this size (default A3); the file name carries a size other "
                           "than A3. Example: --size A4"),
@@ -81,9 +89,10 @@ def _build_options(f):
     return f
 
 
-def _selection(products, langs, variants, institutions, size, marks, jobs, strict) -> dict:
+def _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict) -> dict:
     return dict(products=products or None, langs=langs or None, variants=variants or None,
-                institutions=institutions or None, size=size, marks=marks, jobs=jobs, strict=strict)
+                institutions=institutions or None, only_institutions=only_institutions, size=size,
+                marks=marks, jobs=jobs, strict=strict)
 
 
 def _human_size(n: int) -> str:
@@ -91,7 +100,8 @@ def _human_size(n: int) -> str:
 
 
 def _summary(report, seconds: float) -> None:
-    """A table of the files (or a count per product when there are many) and a one-line total."""
+    """A table of the files (or a count per product when there are many), the institution
+    folders, a one-line total, then every failure with its path."""
     from collections import defaultdict
 
     rows = report.results
@@ -100,29 +110,41 @@ def _summary(report, seconds: float) -> None:
         click.echo(f"{'file':<{width}}  {'pages':>5}  {'size':>8}  {'time':>7}  notes")
         for r in rows:
             took = "cached" if r.cached else f"{r.seconds:.1f} s"
-            notes = "; ".join(r.warnings) if r.ok else "FAILED: " + "; ".join(r.errors[:1])
+            notes = "; ".join(r.warnings) if r.ok else "FAILED (see below)"
             click.echo(f"{str(r.job.path):<{width}}  {r.pages:>5}  {_human_size(r.bytes):>8}  {took:>7}  {notes}")
     else:
-        per = defaultdict(lambda: [0, 0, 0, 0.0, 0])
+        per = defaultdict(lambda: [0, 0, 0, 0.0, 0, 0])
         for r in rows:
             row = per[r.job.product]
             row[0] += 1
             row[1] += r.bytes
             row[2] += r.cached
             row[3] += 0 if r.cached else r.seconds
-            row[4] += len(r.warnings) + (not r.ok)
-        click.echo(f"{'product':<22}  {'files':>5}  {'size':>8}  {'cached':>6}  {'time':>7}  warnings")
-        for product, (n, size, cached, took, warns) in sorted(per.items()):
-            click.echo(f"{product:<22}  {n:>5}  {_human_size(size):>8}  {cached:>6}  {took:>5.1f} s  {warns}")
+            row[4] += len(r.warnings)
+            row[5] += not r.ok
+        click.echo(f"{'product':<22}  {'files':>5}  {'size':>8}  {'cached':>6}  {'time':>7}  {'warnings':>8}  failed")
+        for product, (n, size, cached, took, warns, failed) in sorted(per.items()):
+            click.echo(f"{product:<22}  {n:>5}  {_human_size(size):>8}  {cached:>6}  {took:>5.1f} s  "
+                       f"{warns:>8}  {failed}")
+    folders = defaultdict(int)
+    for r in rows:
+        if r.job.institution:
+            folders[r.job.path.parent.as_posix()] += 1
+    for folder, n in sorted(folders.items()):
+        click.echo(f"institution: output/{folder}/ ({n} file{'s' if n != 1 else ''})")
     failed = len(report.failed)
-    cached = sum(r.cached for r in rows)
+    cached = sum(r.cached and r.ok for r in rows)
     line = (f"{len(rows)} file(s): {len(rows) - cached - failed} built, {cached} unchanged, {failed} failed, "
             f"{_human_size(sum(r.bytes for r in rows))}, {seconds:.1f} s")
     click.echo(line)
+    for r in report.failed:
+        click.echo(f"FAILED: output/{r.job.path} ({r.job.describe()}): {'; '.join(r.errors)}", err=True)
     for rel in report.stale:
         click.echo(f"stale: output/{rel} (no job produces it any more; remove with --prune)")
     for rel in report.pruned:
         click.echo(f"pruned: output/{rel}")
+    for rel in report.outdated:
+        click.echo(f"out of date: output/{rel} (its inputs changed; build it again to update it)")
 
 
 def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):
@@ -170,8 +192,8 @@ def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=Fals
 @click.option("--prune", is_flag=True, help="Delete files in output/ that no job produces any more. "
               "Example: --prune")
 @click.pass_context
-def build_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks, jobs, strict,
-              force, prune) -> None:
+def build_cmd(ctx: click.Context, products, langs, variants, institutions, only_institutions, size, marks,
+              jobs, strict, force, prune) -> None:
     """Build PDFs into output/ and update output/manifest.json.
 
     Only files whose inputs changed are rendered again; --force renders all.
@@ -185,8 +207,8 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, size,
       python build.py build --institution all --jobs 2
     """
     try:
-        _run_build(_root(ctx), _selection(products, langs, variants, institutions, size, marks, jobs, strict),
-                   force=force, prune=prune)
+        _run_build(_root(ctx), _selection(products, langs, variants, institutions, only_institutions, size,
+                                          marks, jobs, strict), force=force, prune=prune)
     except PolicyprintError as exc:
         _fail(exc)
 
@@ -194,7 +216,8 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, size,
 @main.command("watch")
 @_build_options
 @click.pass_context
-def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size, marks, jobs, strict) -> None:
+def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_institutions, size, marks,
+              jobs, strict) -> None:
     """Rebuild what changed whenever content, templates or styles are saved. Ctrl-C stops.
 
     \b
@@ -204,7 +227,7 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size,
     from watchfiles import watch
 
     root = _root(ctx)
-    selection = _selection(products, langs, variants, institutions, size, marks, jobs, strict)
+    selection = _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict)
     folders = [root / d for d in ("content", "templates", "styles")]
 
     def once():
@@ -272,19 +295,23 @@ def check_cmd(ctx: click.Context, pdfs) -> None:
 
 
 @main.command("list")
+@_build_options
 @click.pass_context
-def list_cmd(ctx: click.Context) -> None:
-    """Show the files a build would write.
+def list_cmd(ctx: click.Context, products, langs, variants, institutions, only_institutions, size, marks,
+             jobs, strict) -> None:
+    """Show the files a build with the same options would write.
 
     \b
-    Example:
+    Examples:
       python build.py list
+      python build.py list --institution troldehuset --only-institutions
     """
     from .plan import plan
     from .project import load_project
 
     try:
-        jobs = plan(load_project(_root(ctx)))
+        jobs = plan(load_project(_root(ctx)), products or None, langs or None, variants or None,
+                    institutions or None, size, marks, only_institutions)
     except PolicyprintError as exc:
         _fail(exc)
     for job in jobs:

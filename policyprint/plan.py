@@ -13,6 +13,7 @@ ALL_VARIANTS = ("screen", "print", "booklet")
 
 # Trimmed page sizes in millimetres (ISO 216).
 PAGE_SIZES_MM = {"A5": (148.0, 210.0), "A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0)}
+BOOKLET_SHEET_MM = (297.0, 210.0)   # office files: every variant="booklet" file prints on A4 landscape
 
 
 @dataclass(frozen=True, order=True)
@@ -24,6 +25,7 @@ class Job:
     variant: str
     institution: str | None = None
     size: str | None = None  # a poster built at another size than its default
+    marks: bool = False      # a press file with crop marks: its own file name, never the plain one
 
     @cached_property
     def path(self) -> PurePosixPath:
@@ -32,10 +34,16 @@ class Job:
         if self.institution:
             folder = folder / "institutions" / self.institution
         size = f".{self.size}" if self.size else ""
-        return folder / f"{self.product}{size}.{self.variant}.pdf"
+        marks = "-marks" if self.marks else ""
+        return folder / f"{self.product}{size}.{self.variant}{marks}.pdf"
+
+    def fields(self) -> list:
+        """The job as a JSON list (build state, job keys); Job(*fields) restores it."""
+        return [self.product, self.lang, self.variant, self.institution, self.size, self.marks]
 
     def describe(self) -> str:
-        parts = [self.product + (f" ({self.size})" if self.size else ""), self.lang, self.variant]
+        parts = [self.product + (f" ({self.size})" if self.size else ""), self.lang,
+                 self.variant + (" with crop marks" if self.marks else "")]
         if self.institution:
             parts.append(f"institution {self.institution}")
         return " / ".join(parts)
@@ -68,10 +76,12 @@ POSTER_SIZES = ("A4", "A3", "A2")
 
 
 def plan(project: Project, products=None, langs=None, variants=None, institutions=None,
-         size: str | None = None) -> list[Job]:
+         size: str | None = None, marks: bool = False, only_institutions: bool = False) -> list[Job]:
     """Return the jobs for a build, checked so that no two write the same path.
 
     `size` (A4, A3 or A2) builds posters at that size; other products keep theirs.
+    `marks` gives press files crop marks (and their own names). `only_institutions`
+    leaves out the municipality's generic files: only the institutions' own.
     """
     if size is not None and size not in POSTER_SIZES:
         raise UsageError(f"unknown poster size {size!r}; known: {', '.join(POSTER_SIZES)}")
@@ -83,14 +93,23 @@ def plan(project: Project, products=None, langs=None, variants=None, institution
         product = project.product(product_id)
         return size if product["kind"] == "poster" and size and size != product["size"] else None
 
+    def job(p, lang, v, inst_id=None):
+        return Job(p, lang, v, inst_id, job_size(p), marks and v == "print")
+
     institution_ids = select_institutions(project, institutions)
-    jobs = [Job(p, lang, v, None, job_size(p)) for p in product_ids for lang in lang_ids for v in variant_ids]
+    if only_institutions and not institution_ids:
+        raise UsageError("--only-institutions needs --institution ID (or --institution all)")
+    jobs = [] if only_institutions else [job(p, lang, v) for p in product_ids for lang in lang_ids
+                                          for v in variant_ids]
     for inst_id in institution_ids:
         inst = project.institution(inst_id)
         inst_langs = [lang for lang in lang_ids if lang in inst.get("langs", lang_ids)]
         gets = project.institution_products(inst_id)
-        jobs += [Job(p, lang, v, inst_id, job_size(p)) for p in product_ids
+        jobs += [job(p, lang, v, inst_id) for p in product_ids
                  if p in gets for lang in inst_langs for v in variant_ids]
+    if only_institutions and not jobs:
+        raise UsageError(f"nothing to build: {', '.join(institution_ids)} get(s) none of "
+                         f"{', '.join(product_ids)} (see products: in content/institutions.yaml)")
     paths = {}
     for job in jobs:
         if job.path in paths:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import finish
-from .plan import PAGE_SIZES_MM, Job
+from .plan import BOOKLET_SHEET_MM, PAGE_SIZES_MM, Job
 from .project import Project
 
 @dataclass
@@ -47,14 +47,12 @@ def pin_source_date(project: Project) -> None:
 class JobRunner:
     """Renders and checks jobs. One per worker: it keeps WeasyPrint's font configuration."""
 
-    def __init__(self, project: Project, marks: bool = False, strict: bool = False):
+    def __init__(self, project: Project):
         from .pdf import PdfWriter
         from .render import Renderer
 
         pin_source_date(project)
         self.project = project
-        self.marks = marks
-        self.strict = strict
         # The last screen render per document: a booklet imposes the same pages.
         self.screen_renders: dict[tuple, object] = {}
         # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
@@ -96,20 +94,18 @@ class JobRunner:
             result.errors.append(str(exc))
             return result, None
         result.warnings = rendered.warnings
-        if self.strict:  # --strict: every warning fails the job
-            result.errors += [f"warning (--strict): {w}" for w in rendered.warnings]
         result.fit_pt = rendered.fit_pt
         result.checks, findings = self.preflight(job, rendered)
         result.errors += rendered.errors + findings
         result.pages = rendered.pages
         pdf = rendered.pdf
-        if job.variant == "print" and self.marks and not result.errors:
+        if job.marks and not result.errors:
             pdf = finish.pin_document_id(finish.add_crop_marks(pdf))
         if job.variant == "booklet" and not result.errors:
             pdf = self.impose(job, pdf)
             reader = finish.read(pdf)
             result.pages = len(reader.pages)
-            result.errors += finish.check_page_size(reader, (297.0, 210.0))
+            result.errors += finish.check_page_size(reader, BOOKLET_SHEET_MM)
         result.seconds = time.perf_counter() - start
         result.ok = not result.errors
         return result, pdf

@@ -20,7 +20,7 @@ def sha(path) -> str:
 
 def test_manifest_describes_the_policy(built):
     manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["tool"] == "policyprint 0.1.0"
+    assert manifest["tool"] == "policyprint 0.2.0"
     assert len(manifest["built_from"]) == 64
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
     pdf = built / "output" / "da" / "policy.screen.pdf"
@@ -29,7 +29,7 @@ def test_manifest_describes_the_policy(built):
     del entry["preflight"]
     assert entry | {"warnings": []} == {
         "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,
-        "lang": "da", "variant": "screen", "institution": None, "status": "approved", "pages": 12,
+        "lang": "da", "variant": "screen", "institution": None, "status": "approved", "pages": 12, "marks": False,
         "trim_mm": [210.0, 297.0], "bytes": pdf.stat().st_size, "sha256": sha(pdf), "warnings": [],
         "type_pt": None}
 

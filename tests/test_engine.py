@@ -95,7 +95,10 @@ def test_a_failing_job_is_reported_and_the_others_are_built(project_copy):
     result = CliRunner().invoke(main, ["--root", str(project_copy), "build", "--product", "poster-begreber",
                                        "--product", "poster-vision", "--variant", "screen"])
     assert result.exit_code == 1
-    assert "error: poster-begreber / da / screen: content/posters.yaml:" in result.stderr
+    # The failure is shown as a failure, with its path, never among the warnings.
+    assert ("FAILED: output/da/poster-begreber.screen.pdf (poster-begreber / da / screen): "
+            "content/posters.yaml:") in result.stderr
+    assert "error: 1 file failed (listed above as FAILED)" in result.stderr
     assert "poster 'begreber' does not fit on one page" in result.stderr
     assert "2 file(s): 1 built, 0 unchanged, 1 failed" in result.output
     assert (project_copy / "output/da/poster-vision.screen.pdf").is_file()

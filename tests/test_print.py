@@ -92,7 +92,7 @@ def test_crop_marks_are_drawn_outside_the_bleed_on_the_trim_lines(project_copy):
     import subprocess
 
     build(project_copy, products=("leaflet-parents",), variants=("print",), marks=True)
-    path = project_copy / "output/da/leaflet-parents.print.pdf"
+    path = project_copy / "output/da/leaflet-parents.print-marks.pdf"   # never the plain file's name
     reader = PdfReader(path)
     segments = finish.crop_mark_segments(reader)
     for page, marks in zip(reader.pages, segments):
