@@ -257,12 +257,20 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
 @click.option("--pdf", "pdfs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="Preflight this PDF instead (repeatable): fonts, colours, boxes, "
                                     "output intent, tags. Example: --pdf from-designer.pdf")
+@click.option("--press", "kind", flag_value="press", help="Check --pdf files as press files (PDF/X-4, CMYK, "
+              "bleed). Example: --pdf poster.print.pdf --press")
+@click.option("--screen", "kind", flag_value="screen", help="Check --pdf files as screen files (tags, "
+              "language, title). Example: --pdf policy.screen.pdf --screen")
+@click.option("--booklet", "kind", flag_value="booklet", help="Check --pdf files as office booklets (A4 "
+              "landscape sheets, fonts embedded). Example: --pdf policy.booklet.pdf --booklet")
 @click.pass_context
-def check_cmd(ctx: click.Context, pdfs) -> None:
+def check_cmd(ctx: click.Context, pdfs, kind) -> None:
     """Validate the content and print every problem with file:line. Writes nothing.
 
-    With --pdf, run the press or screen preflight on any PDF instead, such as
-    a file that came back from a designer. Exit 1 if it finds problems.
+    With --pdf, run the press, screen or booklet preflight on any PDF instead,
+    such as a file that came back from a designer; --press, --screen or
+    --booklet chooses the check, otherwise it is guessed. Exit 1 if it finds
+    problems.
 
     \b
     Examples:
@@ -271,14 +279,19 @@ def check_cmd(ctx: click.Context, pdfs) -> None:
     """
     from .project import load_project
 
+    if kind and not pdfs:
+        raise click.UsageError("--press, --screen and --booklet choose the check for --pdf files; "
+                               "give one with --pdf FILE")
     if pdfs:
         from . import finish
 
         failed = 0
         for pdf in pdfs:
             try:
-                facts, findings = finish.preflight_any(pdf.read_bytes())
-            except Exception as exc:  # an unreadable file is a finding, not a traceback
+                facts, findings = finish.preflight_any(pdf.read_bytes(), kind)
+            except finish.NotAPdf as exc:
+                facts, findings = [], [str(exc)]
+            except Exception as exc:  # noqa: BLE001 - a damaged file is a finding, not a traceback
                 facts, findings = [], [f"cannot be read as a PDF: {exc}"]
             click.echo(f"{pdf}: {'; '.join(facts)}")
             for finding in findings:

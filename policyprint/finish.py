@@ -264,15 +264,42 @@ def check_image_resolution(pdf: bytes, minimum_ppi: int) -> list[str]:
     return findings
 
 
-def preflight_any(pdf: bytes) -> tuple[list[str], list[str]]:
-    """Preflight a PDF from anywhere: a press file (PDF/X) or a screen file. Returns (facts, findings)."""
+PREFLIGHT_KINDS = ("press", "screen", "booklet")
+
+
+class NotAPdf(ValueError):
+    """The file is not a PDF at all."""
+
+
+def guess_kind(reader: PdfReader, pdf: bytes) -> str:
+    """press (PDF/X with an output intent), booklet (untagged A4 landscape sheets) or screen."""
+    root = reader.trailer["/Root"]
+    if root.get("/OutputIntents") and b"GTS_PDFX" in pdf:
+        return "press"
+    if "/StructTreeRoot" not in root and all(trim_size_mm(p) == (297.0, 210.0) for p in reader.pages):
+        return "booklet"
+    return "screen"
+
+
+def preflight_any(pdf: bytes, kind: str | None = None) -> tuple[list[str], list[str]]:
+    """Preflight a PDF from anywhere as a press, screen or booklet file (guessed when `kind`
+    is None). Returns (facts, findings). Raises NotAPdf for a file that is not a PDF."""
+    import logging
+
+    head = pdf[:1024].lstrip()
+    if not head.startswith(b"%PDF-"):
+        shown = head[:8].decode("ascii", "replace").strip() or "nothing"
+        raise NotAPdf(f"not a PDF file (a PDF starts with %PDF-; this starts with {shown!r})")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)   # repair notes are not findings
     reader = read(pdf)
-    is_press = bool(reader.trailer["/Root"].get("/OutputIntents")) and b"GTS_PDFX" in pdf
+    guessed = kind is None
+    kind = kind or guess_kind(reader, pdf)
     sizes = sorted({trim_size_mm(p) for p in reader.pages})
     facts = [f"{len(reader.pages)} page(s), trim {', '.join(f'{w:g} × {h:g} mm' for w, h in sizes)}",
-             "kind: press file (PDF/X)" if is_press else "kind: screen file"]
+             {"press": "press file (PDF/X)", "screen": "screen file", "booklet": "office booklet"}[kind]
+             + (" (guessed; choose with --press, --screen or --booklet)" if guessed else "")]
     findings = check_fonts_embedded(reader)
-    if is_press:
+    if kind == "press":
         page = reader.pages[0]
         bleed_mm = round((float(page.trimbox.left) - float(page.bleedbox.left)) * MM_PER_PT, 1)
         facts.append(f"bleed {bleed_mm:g} mm")
@@ -281,6 +308,8 @@ def preflight_any(pdf: bytes) -> tuple[list[str], list[str]]:
         findings += check_output_intent(reader)
         findings += check_no_rgb(reader)
         findings += check_image_resolution(pdf, 300)
+    elif kind == "booklet":
+        findings += check_page_size(reader, (297.0, 210.0))
     else:
         lang = str(reader.trailer["/Root"].get("/Lang", ""))
         facts.append(f"language {lang or 'not set'}")

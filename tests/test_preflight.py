@@ -87,12 +87,32 @@ def test_check_pdf_on_built_files(built):
     ok = CliRunner().invoke(main, ["check", "--pdf", str(built / "output/da/poster-vision.print.pdf"),
                                    "--pdf", str(built / "output/da/policy.screen.pdf")])
     assert ok.exit_code == 0, ok.output
-    assert "poster-vision.print.pdf: 1 page(s), trim 297 × 420 mm; kind: press file (PDF/X); bleed 3 mm" in ok.output
-    assert "policy.screen.pdf: 12 page(s), trim 210 × 297 mm; kind: screen file; language da" in ok.output
-    bad = CliRunner().invoke(main, ["check", "--pdf", str(built / "output/da/leaflet-youth.booklet.pdf")])
-    assert bad.exit_code == 1
-    assert "leaflet-youth.booklet.pdf: is not tagged (no structure tree)" in bad.stderr
-    assert "leaflet-youth.booklet.pdf: has no document language (/Lang)" in bad.stderr
+    assert ("poster-vision.print.pdf: 1 page(s), trim 297 × 420 mm; press file (PDF/X) (guessed; choose with "
+            "--press, --screen or --booklet); bleed 3 mm") in ok.output
+    assert "policy.screen.pdf: 12 page(s), trim 210 × 297 mm; screen file (guessed;" in ok.output
+
+
+def test_the_tools_own_booklets_pass_their_own_check(built):
+    booklets = [str(p) for p in sorted((built / "output/da").glob("*.booklet.pdf"))]
+    assert len(booklets) >= 9
+    result = CliRunner().invoke(main, ["check", *(a for b in booklets for a in ("--pdf", b))])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "policy.booklet.pdf: 6 page(s), trim 297 × 210 mm; office booklet (guessed;" in result.output
+
+
+def test_check_pdf_kind_is_chosen_not_guessed(built):
+    booklet = str(built / "output/da/leaflet-youth.booklet.pdf")
+    as_screen = CliRunner().invoke(main, ["check", "--pdf", booklet, "--screen"])
+    assert as_screen.exit_code == 1
+    assert "leaflet-youth.booklet.pdf: 2 page(s), trim 297 × 210 mm; screen file; language not set" in as_screen.output
+    assert "leaflet-youth.booklet.pdf: is not tagged (no structure tree)" in as_screen.stderr
+    screen = str(built / "output/da/leaflet-youth.screen.pdf")
+    as_press = CliRunner().invoke(main, ["check", "--pdf", screen, "--press"])
+    assert as_press.exit_code == 1
+    assert "leaflet-youth.screen.pdf: 4 page(s), trim 148 × 210 mm; press file (PDF/X); bleed 0 mm" in as_press.output
+    assert "leaflet-youth.screen.pdf: bleed is 0 mm, expected at least 3 mm" in as_press.stderr
+    usage = CliRunner().invoke(main, ["check", "--press"])
+    assert usage.exit_code == 2 and "give one with --pdf FILE" in usage.stderr
 
 
 def test_check_pdf_finds_rgb_in_a_press_file(built, tmp_path):
@@ -121,4 +141,5 @@ def test_check_pdf_on_a_file_that_is_not_a_pdf(tmp_path):
     path.write_text("not a pdf", encoding="utf-8")
     result = CliRunner().invoke(main, ["check", "--pdf", str(path)])
     assert result.exit_code == 1
-    assert f"{path}: cannot be read as a PDF" in result.stderr
+    # One clean line: no pypdf repair notes ("invalid pdf header", "EOF marker not found").
+    assert result.stderr == (f"  {path}: not a PDF file (a PDF starts with %PDF-; this starts with 'not a pd')\n")
