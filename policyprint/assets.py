@@ -74,7 +74,7 @@ ATTRIBUTES = {
 }
 _ID = re.compile(r"[A-Za-z_][\w.-]*")
 _URL = re.compile(r"url\(\s*(['\"]?)(.*?)\1\s*\)", re.I | re.S)
-_HEX = re.compile(r"#[0-9a-fA-F]{6}\b")
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
 # A style attribute holds declarations only: no at-rules, escapes, comments or markup.
 _STYLE_BAD = re.compile(r"[@\\<>{}]|/\*|expression|behavior|-moz-binding", re.I)
 
@@ -410,7 +410,7 @@ def logo_markup(root: Path, rel: str, *, alt: str, css_class: str, colours: dict
     fmt, data = load_logo(root, rel)
     if fmt == "svg":
         return inline_svg(root, rel, data, alt=alt, css_class=css_class, colours=colours,
-                          default_fill=default_fill)
+                          default_fill=default_fill, cmyk_profile=cmyk_profile)
     return raster_logo(root, rel, fmt, data, alt=alt, css_class=css_class, cmyk_profile=cmyk_profile)
 
 
@@ -448,6 +448,16 @@ def to_cmyk_jpeg(data: bytes, profile: Path) -> bytes:
     return out.getvalue()
 
 
+@functools.lru_cache(maxsize=256)
+def hex_to_device_cmyk(hex_colour: str, profile: str) -> str:
+    """#rrggbb → CSS device-cmyk() through `profile`, as a raster logo's pixels are converted."""
+    from PIL import Image
+
+    rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    c, m, y, k = _rgb_to_cmyk(profile)(Image.new("RGB", (1, 1), rgb)).getpixel((0, 0))
+    return f"device-cmyk({c / 255:.3f} {m / 255:.3f} {y / 255:.3f} {k / 255:.3f})"
+
+
 @functools.lru_cache(maxsize=4)
 def _rgb_to_cmyk(profile: str):
     from PIL import ImageCms
@@ -468,15 +478,25 @@ def clean_svg(root: Path, rel: str, data: bytes, recolour=None) -> ET.Element:
 
 
 def inline_svg(root: Path, rel: str, data: bytes, *, alt: str, css_class: str, colours: dict[str, str],
-               default_fill: str) -> str:
+               default_fill: str, cmyk_profile: Path | None = None) -> str:
     """A logo as inline SVG markup, safe to put into the HTML.
 
     A hex colour equal to a brand role's RGB (a key of `colours`) becomes that
-    role's colour for the variant; the root gets an explicit fill (SVG's default
-    black would be written as RGB), role="img", and a <title> with `alt`.
+    role's colour for the variant. For press files (`cmyk_profile` given) any
+    other hex colour is converted to CMYK through the output-intent profile, the
+    same transform as a raster logo's. The root gets an explicit fill (SVG's
+    default black would be written as RGB), role="img", and a <title> with `alt`.
     """
+    def colour(hex_colour: str) -> str:
+        hex_colour = hex_colour.lower()
+        if len(hex_colour) == 4:   # #abc is #aabbcc
+            hex_colour = "#" + "".join(c * 2 for c in hex_colour[1:])
+        if hex_colour in colours or cmyk_profile is None:
+            return colours.get(hex_colour, hex_colour)
+        return hex_to_device_cmyk(hex_colour, str(cmyk_profile))
+
     def recolour(value: str) -> str:
-        return _HEX.sub(lambda m: colours.get(m.group(0).lower(), m.group(0)), value)
+        return _HEX.sub(lambda m: colour(m.group(0)), value)
 
     svg = clean_svg(root, rel, data, recolour)
     for old in [child for child in svg if child.tag == "title"]:

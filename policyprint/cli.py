@@ -300,11 +300,17 @@ def check_cmd(ctx: click.Context, pdfs, kind) -> None:
             failed += bool(findings)
         sys.exit(1 if failed else 0)
 
+    from .validate import advice
+
     try:
         project = load_project(_root(ctx))
     except PolicyprintError as exc:
         _fail(exc)
-    click.echo(f"Content OK: {len(project.sources) + len(project.strings)} files checked.")
+    warnings = advice(project)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Content OK: {len(project.sources) + len(project.strings)} files checked"
+               + (f", {len(warnings)} warning(s)." if warnings else "."))
 
 
 @main.command("list")

@@ -233,6 +233,8 @@ class Renderer:
         lines = [f"  --colour-{role(name)}: {colour_value(c, variant)};" for name, c in brand["colours"].items()]
         lines += [f"  --size-{role(name)}: {css_token(size, _LENGTH, 'a length')};"
                   for name, size in brand["type"].items()]
+        lines += [f"  --logo-{role(name)}: {css_token(size, _LENGTH, 'a length')};"
+                  for name, size in brand.get("logos", {}).items()]
         lines += [f'  --font-{role(name)}: "{css_str(f["family"])}";' for name, f in brand["fonts"].items()]
         return ":root {\n" + "\n".join(lines) + "\n}\n"
 

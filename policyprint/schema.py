@@ -389,6 +389,9 @@ BRAND_FILE = Mapping({
         "family": Field(Choice(*dict.fromkeys(FONT_PACKAGES.values())), "the family name the package ships"),
     }), key=ROLE), "font families by role"),
     "type": Field(MapOf(LENGTH, key=ROLE), "type sizes by role"),
+    "logos": Field(MapOf(LENGTH, key=ROLE), "the width each logo is placed at, by role (publisher: its largest "
+                   "placement, institution); the styles use them, and `check` warns when a PNG or JPEG logo "
+                   "has under 300 ppi at that width", required=False),
     "contrast": Field(ListOf(Mapping({
         "text": Field(ROLE, "the text's colour role"),
         "background": Field(ROLE, "the background's colour role"),

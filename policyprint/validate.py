@@ -34,6 +34,45 @@ def validate_project(project: Project) -> list[Problem]:
     return problems
 
 
+PRESS_PPI = 300
+_MM_PER = {"mm": 1.0, "pt": 25.4 / 72, "px": 25.4 / 96}
+
+
+def advice(project: Project) -> list[Problem]:
+    """What `check` warns about without failing: raster logos too coarse for press files at the
+    width the brand places them (brand.yaml logos:)."""
+    from . import assets
+
+    widths = project.data("brand").get("logos", {})
+    out = []
+
+    def look(src, path: tuple, rel: str, role: str) -> None:
+        width = widths.get(role)
+        unit = re.fullmatch(r"([\d.]+)(mm|pt|px)", width or "")
+        try:
+            fmt, data = assets.load_logo(project.root, rel)
+            if fmt not in assets.RASTER_FORMATS or not unit:
+                return
+            px, _ = assets.raster_size(data, fmt, rel)
+        except assets.AssetError:
+            return   # validate_project reports it
+        mm = float(unit.group(1)) * _MM_PER[unit.group(2)]
+        ppi = px / (mm / 25.4)
+        if ppi < PRESS_PPI:
+            out.append(src.problem(path, f"{rel} is {px} px wide: {ppi:.0f} ppi at its {mm:g} mm width "
+                                         f"({role} logo in brand.yaml logos:); press files need {PRESS_PPI} ppi, "
+                                         f"{round(mm / 25.4 * PRESS_PPI)} px or more, or an SVG. Screen and "
+                                         "office files are fine; the print build will fail its preflight"))
+
+    site = project.sources["site"]
+    look(site, ("publisher", "logo"), site.data["publisher"]["logo"], "publisher")
+    inst = project.sources["institutions"]
+    for i, institution in enumerate(inst.data["institutions"]):
+        if "logo" in institution:
+            look(inst, ("institutions", i, "logo"), institution["logo"], "institution")
+    return out
+
+
 def contrast_ratio(fg: str, bg: str) -> float:
     """WCAG 2.1 contrast ratio of two #rrggbb colours."""
     def luminance(hex_colour: str) -> float:

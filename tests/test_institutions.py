@@ -71,3 +71,44 @@ def test_the_institution_is_named_on_the_cover_and_in_the_title(built):
     assert "Klub Eksempel" not in generic.pages[0].extract_text() and "Klub" not in generic.metadata.title
     poster = PdfReader(built / "output/da/institutions/eksempel-klub/poster-vision.screen.pdf")
     assert poster.metadata.title.endswith(" – Klub Eksempel (eksempel)")
+
+
+def test_check_warns_when_a_raster_logo_is_too_coarse_for_press(project_copy):
+    from PIL import Image
+
+    path = project_copy / "content/institutions.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "logo: assets/eksempel-klub-logo.svg" in row)
+    path.write_text(text.replace("assets/eksempel-klub-logo.svg", "assets/klub.png"), encoding="utf-8")
+    Image.new("RGB", (200, 80), (0, 119, 173)).save(project_copy / "content/assets/klub.png")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 0, result.output
+    assert (f"warning: content/institutions.yaml:{line}: institutions[2].logo: assets/klub.png is 200 px wide: "
+            "169 ppi at its 30 mm width (institution logo in brand.yaml logos:); press files need 300 ppi, "
+            "354 px or more, or an SVG.") in result.stderr
+    assert "Content OK: 11 files checked, 1 warning(s)." in result.output
+    Image.new("RGB", (360, 144), (0, 119, 173)).save(project_copy / "content/assets/klub.png")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.stderr == "" and "Content OK: 11 files checked." in result.output
+
+
+def test_a_vector_logo_in_a_non_brand_colour_is_cmyk_in_press_files_and_kept_on_screen(project_copy):
+    import re
+
+    from pypdf import PdfReader
+
+    from policyprint import build, finish
+
+    logo = project_copy / "content/assets/eksempel-klub-logo.svg"
+    logo.write_text(logo.read_text(encoding="utf-8").replace('fill="#2e7d32"', 'fill="#ff6600"')
+                    .replace('r="10" fill="#ffffff"', 'r="10" fill="#f60"'), encoding="utf-8")
+    build(project_copy, products=("leaflet-parents",), variants=("screen", "print"), institutions=("eksempel-klub",),
+          only_institutions=True)
+    folder = project_copy / "output/da/institutions/eksempel-klub"
+    press = PdfReader(folder / "leaflet-parents.print.pdf")
+    assert finish.check_no_rgb(press) == []
+    streams = b"".join(page.get_contents().get_data() for page in press.pages)
+    orange = [tuple(map(float, m)) for m in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+) scn\n", streams)]
+    assert any(c < 0.1 and m > 0.5 and y > 0.8 for c, m, y, k in orange)   # FOGRA39's orange: about 0/70/95/0
+    screen = b"".join(page.get_contents().get_data() for page in PdfReader(folder / "leaflet-parents.screen.pdf").pages)
+    assert re.search(rb"\n1 0.4 0 (rg|scn)\n", screen)   # the logo's own #ff6600 and #f60
