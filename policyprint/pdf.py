@@ -31,6 +31,7 @@ class RenderResult:
     page_height: float = 0.0  # px
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    overlaps: list[str] = field(default_factory=list)  # text into text, rules or shapes (policyprint/overlap.py)
 
 
 class _Capture(logging.Handler):

@@ -150,12 +150,23 @@ class Typesetter:
         out.append(str(escape(text[pos:])))
         return "".join(out)
 
+    # Headings are not hyphenated, but a word longer than this (no title has one today)
+    # gets break points, so that it breaks inside its measure instead of running out of it.
+    LONG_WORD = 16
+
+    def _long_words_html(self, text: str) -> str:
+        import pyphen
+
+        dictionary = pyphen.Pyphen(lang="da_DK")
+        return "".join(dictionary.inserted(part, "\u00ad") if len(part) >= self.LONG_WORD else part
+                       for part in re.split(r"(\w+)", str(escape(text))))
+
     def __call__(self, text: str, hyphenate: bool = True) -> Markup:
         from .markup import render_inline
 
         text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", dashes(text))
         if not hyphenate:
-            return Markup(render_inline(text))
+            return Markup(render_inline(text, self._long_words_html))
         last = _LAST_WORD.search(text)
         if last and not _MARKUP_CHARS.search(last.group(1)):
             # Never hyphenate a paragraph's last word: a lone word-tail on the last line reads badly.
