@@ -155,12 +155,22 @@ def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
 VARIANT_ORDER = {"screen": 0, "print": 1, "booklet": 2}  # a booklet reuses the screen render
 
 
+GROUP_DOCUMENTS = 12   # documents per group: institutions' copies of a product share a worker's fitted sizes
+
+
 def _groups(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs that share a render (a poster's fitted size, a booklet's pages) go to one worker."""
-    def key(job):
-        return (job.product, job.lang, job.institution or "", job.size or "")
-    ordered = sorted(jobs, key=lambda j: (key(j), VARIANT_ORDER.get(j.variant, 9)))
-    return [list(g) for _, g in groupby(ordered, key=key)]
+    """Jobs that share work go to one worker: a document's variants (a booklet imposes the
+    screen render), and the institutions' copies of a product (a poster's fitted size),
+    in groups of up to GROUP_DOCUMENTS documents so that the workers stay balanced."""
+    def document(job):
+        return (job.product, job.lang, job.size or "", job.institution or "")
+    ordered = sorted(jobs, key=lambda j: (document(j), VARIANT_ORDER.get(j.variant, 9)))
+    groups = []
+    for _, same_product in groupby(ordered, key=lambda j: document(j)[:3]):
+        documents = [list(g) for _, g in groupby(same_product, key=document)]
+        for i in range(0, len(documents), GROUP_DOCUMENTS):
+            groups.append([job for doc in documents[i:i + GROUP_DOCUMENTS] for job in doc])
+    return groups
 
 
 def run_jobs(project: Project, jobs: list[Job], workers: int):

@@ -127,13 +127,17 @@ class JobRunner:
         return self.writer.layout(html, self.project.root, job.variant)
 
     def write(self, layout, fit_pt: float | None = None, job: Job | None = None):
+        from .overlap import overlaps
+
         catalog = None
         if job is not None and job.variant == "screen" and \
                 self.project.product(job.product).get("open_with") == "bookmarks":
             catalog = {"PageMode": "/UseOutlines"}   # the viewer opens with the bookmarks shown
+        found = overlaps(layout.document)   # from the laid-out boxes, before they are written
         rendered = self.writer.write(layout, catalog)
         rendered.pdf = finish.pin_document_id(rendered.pdf)
         rendered.fit_pt = fit_pt
+        rendered.overlaps = found
         return rendered
 
     def render(self, job: Job, fit_pt: float | None = None):
@@ -159,12 +163,18 @@ class JobRunner:
         sizes known to fit and not to fit keeps the search exact. Most posters
         need 3 or 4 renders. Returns the render and, when even the minimum does
         not fit, an error that names the poster and the longest text it quotes.
+        A size fits when the poster is one page with no text run into a rule, a
+        shape or other text (policyprint/overlap.py).
         """
+        from .overlap import overlaps
+
         type_sizes = self.project.data("brand")["type"]
         scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
         low = round(float(type_sizes["poster-min"].removesuffix("pt")) * scale * 2) / 2
         high = round(float(type_sizes["poster-max"].removesuffix("pt")) * scale * 2) / 2
-        key = (job.product, job.lang, job.institution, job.size)
+        # The fitted size is shared by the variants and the institutions' copies of a poster:
+        # an institution changes only the footer, which has its own room.
+        key = (job.product, job.lang, job.size)
 
         def attempt(size):
             return self.layout(job, size)   # layout only: a PDF is written once, at the end
@@ -181,23 +191,34 @@ class JobRunner:
         page_area = (width_mm * 72 / 25.4) * (height_mm * 72 / 25.4)
         if self.poster_chars(job) * CHAR_AREA_EM2 * low ** 2 > page_area:
             raise JobFailure(self.poster_overflow(job, low))
-        if key in self.fits:  # the same document in another variant: its size is known
+        def fits(laid_out) -> bool:
+            # One page, and no text run into the footer's rule, a shape or other text
+            # (a grid that is too tall overflows its page instead of breaking).
+            return laid_out.pages == 1 and not overlaps(laid_out.document)
+
+        if key in self.fits:  # another variant or institution of the poster: its size is known
             known = attempt(self.fits[key])
-            if known.pages == 1:
+            if fits(known):
                 return self.write(known, self.fits[key]), []
+
+        def give_up(laid_out, size):
+            # Too long even at the minimum; a one-page layout that still overlaps is
+            # reported by the overlap check itself, not as text to shorten.
+            return self.write(laid_out, size), [] if laid_out.pages == 1 else [self.poster_overflow(job, low)]
+
         tried = {}
         fits_at, fails_at, best = None, high + 0.5, None
         size = high
         for _ in range(16):
             tried[size] = rendered = attempt(size)
-            if rendered.pages == 1:
+            if fits(rendered):
                 fits_at, best = size, rendered
             else:
                 fails_at = size
             if fits_at is not None and fails_at - fits_at <= 0.5:
                 break
             if fits_at is None and size <= low:
-                return self.write(rendered, size), [self.poster_overflow(job, low)]
+                return give_up(rendered, size)
             guess = round(estimate(size, rendered) * 2) / 2
             lower = fits_at + 0.5 if fits_at is not None else low
             guess = min(max(guess, lower), fails_at - 0.5)
@@ -209,7 +230,7 @@ class JobRunner:
                     break
             size = guess
         if best is None:
-            return self.write(tried[min(tried)], min(tried)), [self.poster_overflow(job, low)]
+            return give_up(tried[min(tried)], min(tried))
         self.fits[key] = fits_at
         return self.write(best, fits_at), []
 
@@ -281,6 +302,7 @@ class JobRunner:
             ("page size", lambda: finish.check_page_size(reader, size)),
             ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
             ("brand fonts only", lambda: finish.check_font_families(reader, families)),
+            ("text clear of text, rules and shapes", lambda: rendered.overlaps),
         ]
         if job.variant == "screen":
             checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
