@@ -112,3 +112,12 @@ def test_a_vector_logo_in_a_non_brand_colour_is_cmyk_in_press_files_and_kept_on_
     assert any(c < 0.1 and m > 0.5 and y > 0.8 for c, m, y, k in orange)   # FOGRA39's orange: about 0/70/95/0
     screen = b"".join(page.get_contents().get_data() for page in PdfReader(folder / "leaflet-parents.screen.pdf").pages)
     assert re.search(rb"\n1 0.4 0 (rg|scn)\n", screen)   # the logo's own #ff6600 and #f60
+
+
+def test_every_example_institution_s_cover_is_clear_of_the_shapes(project_copy):
+    from policyprint import build
+
+    # A name as long as "Eksempelskolen (eksempel)" once ran into the cover's large circle.
+    report = build(project_copy, products=("leaflet-parents",), variants=("screen",), institutions=("all",),
+                   only_institutions=True)
+    assert len(report.results) == 3 and not report.failed
