@@ -276,7 +276,7 @@ class Renderer:
             raise assets.AssetError(str(where or exc)) from None
         return Markup(markup)
 
-    def context(self, job: Job, fit_pt: float | None = None) -> dict:
+    def context(self, job: Job, fit_pt: float | None = None, personal_only: bool = False) -> dict:
         project = self.project
         product = project.product(job.product)
         brand = project.data("brand")
@@ -304,19 +304,22 @@ class Renderer:
             "leaflet": project.data("leaflets")["leaflets"].get(product.get("audience"))
             if product["kind"] == "leaflet" else None,
             "institution": project.institution(job.institution) if job.institution else None,
+            "personal_only": personal_only,
         }
 
     def press_setup(self) -> dict:
         setup = self.project.data("print")
         return {"profile_url": self.project.cmyk_profile().resolve().as_uri(), "bleed_mm": setup["bleed_mm"]}
 
-    def html(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset()) -> str:
+    def html(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
+             personal_only: bool = False) -> str:
         """The job's HTML; `fit_pt` sets the root type size of products fitted to their page;
-        words in `keep_whole` are never hyphenated."""
+        words in `keep_whole` are never hyphenated; `personal_only` gives only the pages
+        that name the institution (products.yaml `personal_pages`)."""
         product = self.project.product(job.product)
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
-            return self.env.get_template(product["template"]).render(self.context(job, fit_pt))
+            return self.env.get_template(product["template"]).render(self.context(job, fit_pt, personal_only))
         finally:
             self.typeset.keep_whole = frozenset()
 

@@ -57,6 +57,8 @@ class JobRunner:
         self.screen_renders: dict[tuple, object] = {}
         # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
         self.fits: dict[tuple, float] = {}
+        # Generic layouts that institutions' copies share pages with (split_layout).
+        self.generic_layouts: dict[Job, object] = {}
         self.renderer = Renderer(project)
         allowed = [project.root / d for d in ("content", "styles", "templates")]
         allowed.append(project.cmyk_profile())   # the profile file itself, never its folder
@@ -119,9 +121,10 @@ class JobRunner:
                 "poster": impose.tile_poster}[product["kind"]]
         return kind(pdf, product["title"])
 
-    def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset()):
+    def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
+               personal_only: bool = False):
         try:
-            html = self.renderer.html(job, fit_pt, keep_whole)
+            html = self.renderer.html(job, fit_pt, keep_whole, personal_only)
         except Exception as exc:  # a template bug: point at the template line, not a traceback
             raise TemplateFailure(template_error(exc, self.project.root)) from None
         return self.writer.layout(html, self.project.root, job.variant)
@@ -141,8 +144,17 @@ class JobRunner:
         return rendered
 
     def render(self, job: Job, fit_pt: float | None = None):
-        """Lay out and write a job. A word hyphenated across a page turn is kept whole,
-        and the document laid out again (at most three times)."""
+        """Lay out and write a job. An institution's copy of a product with `personal_pages`
+        lays out only those pages and joins them with the generic document's other pages."""
+        if self.split and job.institution and self.project.product(job.product).get("personal_pages"):
+            layout = self.split_layout(job)
+            if layout is not None:
+                return self.write(layout, fit_pt, job)
+        return self.write(self.full_layout(job, fit_pt), fit_pt, job)
+
+    def full_layout(self, job: Job, fit_pt: float | None = None):
+        """A word hyphenated across a page turn is kept whole, and the document laid out
+        again (at most three times)."""
         layout = self.layout(job, fit_pt)
         keep: set[str] = set()
         for _ in range(3):
@@ -151,7 +163,33 @@ class JobRunner:
                 break
             keep |= words
             layout = self.layout(job, fit_pt, frozenset(keep))
-        return self.write(layout, fit_pt, job)
+        return layout
+
+    # Lay out an institution's copy in parts (the generic pages once per worker). Off only
+    # for the benchmark's baseline: POLICYPRINT_LEVERS=off.
+    split = os.environ.get("POLICYPRINT_LEVERS") != "off"
+
+    def split_layout(self, job: Job):
+        """The generic document's layout with the institution's own pages put in: the same
+        pages, bytes and tags as a full layout (tests/test_split.py). None when the personal
+        pages do not lay out as planned (the full layout then reports why)."""
+        from .pdf import Layout
+
+        wanted = self.project.product(job.product)["personal_pages"]
+        generic_job = Job(job.product, job.lang, "print" if job.variant == "print" else "screen", None, job.size)
+        if generic_job not in self.generic_layouts:
+            self.generic_layouts[generic_job] = self.full_layout(generic_job)
+        generic = self.generic_layouts[generic_job]
+        personal = self.layout(job, personal_only=True)
+        if personal.pages != len(wanted) or max(wanted) > generic.pages:
+            return None
+        own = iter(personal.document.pages)
+        pages = [next(own) if number in wanted else page
+                 for number, page in enumerate(generic.document.pages, 1)]
+        records = list(personal.records)
+        seen = {r.getMessage() for r in records}
+        records += [r for r in generic.records if r.getMessage() not in seen]
+        return Layout(personal.document.copy(pages), personal.options, records)
 
     def render_fitted(self, job: Job):
         """Fit a poster's type to one page: the largest size on a 0.5 pt grid that fits.

@@ -371,6 +371,10 @@ PRODUCTS_FILE = Mapping({
         "audience": Field(Choice("parents", "staff", "youth"), "a leaflet's audience", required=False),
         "personalise": Field(Bool(), "builds per institution with --institution",
                              required=False),
+        "personal_pages": Field(ListOf(Number(1, 999), min_items=1, max_items=8),
+                                "the pages that name the institution (the template's `personal_only` gives "
+                                "just those); an institution's copy lays out only them and joins them with "
+                                "the generic pages", required=False),
         "open_with": Field(Choice("bookmarks"), "what a viewer shows beside the pages when the screen file "
                            "opens (bookmarks: the contents as a side panel)", required=False),
     }), min_items=1), "the products"),
