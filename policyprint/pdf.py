@@ -17,6 +17,11 @@ from urllib.parse import unquote, urlparse
 FATAL_WARNINGS = ("No glyph", "missing glyph", "has no required alt", "Failed to load")
 
 
+# Screen files are PDF/A-2a and PDF/UA-1 at once: WeasyPrint 70 writes the first,
+# policyprint.structure adds the second.
+SCREEN_VARIANT = "pdf/a-2a"
+
+
 class RefusedURL(Exception):
     """A template or content asked for something outside the project."""
 
@@ -135,7 +140,10 @@ class PdfWriter:
     def __init__(self, allowed_dirs: list[Path]):
         from weasyprint.text.fonts import FontConfiguration
 
+        from .structure import record_boxes
+
         embed_profiles_as_supplied()
+        record_boxes()
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
         self.cache: dict = SuccessCache()
@@ -160,12 +168,19 @@ class PdfWriter:
 
         `catalog` sets entries of the PDF's catalog, such as {"PageMode": "/UseOutlines"}.
         """
+        from .structure import finish_screen
+
+        screen = layout.options.get("pdf_variant") == SCREEN_VARIANT
+
         def finisher(document, pdf):
             for key, value in (catalog or {}).items():
                 pdf.catalog[key] = value
+            if screen:
+                finish_screen(document, pdf)
 
         with captured_log() as records:
-            pdf = layout.document.write_pdf(finisher=finisher if catalog else None, **layout.options)
+            pdf = layout.document.write_pdf(finisher=finisher if catalog or screen else None,
+                                            **layout.options)
         errors, warnings = [], []
         for record in layout.records + records:
             message = record.getMessage()
@@ -250,8 +265,9 @@ class Layout:
 
 def _variant_options(variant: str) -> dict:
     if variant == "screen":
-        # Tagged PDF/UA-1; WeasyPrint logs an error for an image without alt text.
-        return {"pdf_variant": "pdf/ua-1", "pdf_identifier": True, "custom_metadata": True}
+        # Tagged PDF/A-2a; the finisher (structure.py) adds the PDF/UA-1 claim and repairs the
+        # tags. WeasyPrint logs an error for an image without alt text.
+        return {"pdf_variant": SCREEN_VARIANT, "pdf_identifier": True, "custom_metadata": True}
     if variant == "print":
         # PDF/X-4: the output intent comes from the @color-profile device-cmyk rule.
         return {"pdf_variant": "pdf/x-4", "custom_metadata": True}

@@ -180,7 +180,7 @@ def _hyphenation(project: Project) -> list[Problem]:
 
 
 # The placeholders each fixed word may use (filled by the `fill` filter); others take none.
-STRING_PLACEHOLDERS = {"qr_alt": ("url",)}
+STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page")}
 
 
 def _strings(project: Project) -> list[Problem]:
