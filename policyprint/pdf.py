@@ -34,6 +34,7 @@ class RenderResult:
     fit_pt: float | None = None  # the fitted root type size, for posters
     anchor_y: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (page, y in px)
     page_height: float = 0.0  # px
+    fills: list[float] = field(default_factory=list)  # per page: share of the type area's height used
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -191,6 +192,7 @@ class PdfWriter:
         result = RenderResult(pdf=pdf, pages=layout.pages, errors=errors, warnings=warnings,
                               page_height=layout.page_height)
         result.anchors, result.anchor_y = layout.anchors()
+        result.fills = layout.fills()
         return result
 
     def render(self, html: str, base_url: Path, stylesheets: list[Path], variant: str) -> RenderResult:
@@ -252,6 +254,36 @@ class Layout:
                 if word:
                     words.add(word)
         return words
+
+    def fills(self) -> list[float]:
+        """Per page, how far down its type area the content reaches (0 empty, 1 full).
+
+        Measured from the top of the page area to the lowest line, image or box with a
+        background or border of the flow; running heads and page numbers do not count.
+        """
+        from weasyprint.formatting_structure.boxes import LineBox, MarginBox, ParentBox, ReplacedBox
+
+        def bottoms(box):
+            if isinstance(box, MarginBox):
+                return
+            if isinstance(box, (LineBox, ReplacedBox)):
+                yield box.position_y + box.margin_height()
+                return
+            style = getattr(box, "style", None)
+            if style is not None and box.element_tag not in ("html", "body") and (
+                    style["background_color"].alpha > 0 or style["border_bottom_width"] > 0):
+                yield box.border_box_y() + box.border_height()
+            if isinstance(box, ParentBox):
+                for child in box.children:
+                    yield from bottoms(child)
+
+        result = []
+        for page in self.document.pages:
+            area = page._page_box
+            top, height = area.content_box_y(), area.height
+            lowest = max((b for child in area.children for b in bottoms(child)), default=top)
+            result.append(round(max(0.0, min(1.0, (lowest - top) / height)), 3) if height else 0.0)
+        return result
 
     def anchors(self) -> tuple[dict[str, int], dict[str, tuple[int, float]]]:
         """Element ids → page number, and → (page number, y in px)."""

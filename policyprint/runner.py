@@ -301,6 +301,8 @@ class JobRunner:
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+        elif product["kind"] == "leaflet" and rendered.fills:
+            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered)))
         findings = [finding for _, check in checks for finding in check()]
         return [name for name, _ in checks], findings
 
@@ -318,6 +320,23 @@ class JobRunner:
                 f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
                 f"it to another leaflet. The type is not made smaller than the brand's size."]
 
+    def check_leaflet_balance(self, product: dict, rendered) -> list[str]:
+        """An inside page must fill at least MIN_FILL of its type area, unless the leaflet
+        marks it as designed to breathe (leaflets.<audience>.breathe: [page, …])."""
+        src = self.project.sources["leaflets"]
+        audience = product["audience"]
+        breathe = set(src.data["leaflets"][audience].get("breathe", []))
+        findings = []
+        for page in range(2, product["pages"]):
+            fill = rendered.fills[page - 1]
+            if fill < MIN_FILL and page not in breathe:
+                where = src.problem(("leaflets", audience, "blocks"), "")
+                findings.append(
+                    f"{where.file}:{where.line}: {where.key}: page {page} fills {fill:.0%} of its type area, "
+                    f"under {MIN_FILL:.0%}; balance the inside spread, or list the page under "
+                    f"leaflets.{audience}.breathe if it is designed to breathe")
+        return findings
+
     def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
         """Each section must start on the page the plan gives it."""
         src = self.project.sources["policy"]
@@ -331,6 +350,9 @@ class JobRunner:
                     f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
         return findings
 
+
+# The least share of its type area's height an inside leaflet page must use (issue 11, point 20).
+MIN_FILL = 0.6
 
 # The least area one character of running text takes, in em² (Noto Sans: about
 # 0.5 em wide on average, lines at least 1.2 em apart). Used only as a bound.

@@ -252,8 +252,11 @@ def _block_refs(project: Project, src, path: tuple, blocks: list[dict]) -> list[
     out = []
     for bi, block in enumerate(blocks):
         here = path + (bi,)
-        if not any(k in block for k in ("quote", "list", "items", "text", "figure")):
-            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure"))
+        if not any(k in block for k in ("quote", "list", "items", "text", "figure", "pull_quote")):
+            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure, pull_quote"))
+        if "pull_quote" in block and block["pull_quote"] not in items:
+            out.append(src.problem(here + ("pull_quote",), f"no policy list item has id '{block['pull_quote']}'"
+                                                           f"{did_you_mean(block['pull_quote'], items)}"))
         if "quote" in block and block["quote"] not in leads:
             out.append(src.problem(here + ("quote",), f"no section or subsection with a lead has id "
                                    f"'{block['quote']}'{did_you_mean(block['quote'], leads)}"))
