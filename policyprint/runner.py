@@ -299,6 +299,8 @@ class JobRunner:
             ]
         if product["kind"] == "policy":
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
+        if product["kind"] == "poster":
+            checks.append(("text above the footer", lambda: self.check_poster_footer(rendered)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
         elif product["kind"] == "leaflet" and rendered.fills:
@@ -319,6 +321,15 @@ class JobRunner:
         return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
                 f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
                 f"it to another leaflet. The type is not made smaller than the brand's size."]
+
+    def check_poster_footer(self, rendered) -> list[str]:
+        """A poster's text must end above its footer rule (the footer is fixed to the page)."""
+        end, foot = rendered.anchor_y.get("poster-body-end"), rendered.anchor_y.get("poster-foot")
+        if not end or not foot or end[0] != foot[0] or end[1] <= foot[1]:
+            return []
+        over_mm = (end[1] - foot[1]) * 25.4 / 96
+        return [f"page {end[0]}: the text runs {over_mm:.1f} mm under the footer rule; "
+                "the footer's room (.poster-foot-space) is too small"]
 
     def check_leaflet_balance(self, product: dict, rendered) -> list[str]:
         """An inside page must fill at least MIN_FILL of its type area, unless the leaflet

@@ -408,6 +408,8 @@ BLOCK = Mapping({
     "figure": Field(Choice("age_bands"), "a figure drawn from the policy's data", required=False),
     "new_page": Field(Bool(), "start the block on the next page (balances a leaflet's inside spread)",
                       required=False),
+    "cards": Field(Bool(), "set each paragraph of `text` as a card in the next concept colour "
+                   "(Dannelse, Læring, Trivsel)", required=False),
     "pull_quote": Field(ID, "the id of a policy list item, set large as a pull quote", required=False),
 })
 
@@ -425,6 +427,8 @@ LEAFLETS_FILE = Mapping({
         "back": Field(Mapping({
             "heading": Field(TITLE, "the back page heading"),
             "text": Field(PARAGRAPHS, "words before the contact block", required=False),
+            "blocks": Field(ListOf(BLOCK, max_items=4), "blocks set on the back page, above its heading "
+                            "(quotes, lists, a figure: the same keys as the inside blocks)", required=False),
         }), "the back page"),
     })), "leaflets by audience"),
 })

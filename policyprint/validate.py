@@ -227,6 +227,8 @@ def _leaflets(project: Project) -> list[Problem]:
     out = []
     for audience, leaflet in src.data["leaflets"].items():
         out += _block_refs(project, src, ("leaflets", audience, "blocks"), leaflet["blocks"])
+        out += _block_refs(project, src, ("leaflets", audience, "back", "blocks"),
+                           leaflet["back"].get("blocks", []))
         if "max_lix" in leaflet:
             score = lix(leaflet_paragraphs(leaflet))
             if score > leaflet["max_lix"]:
