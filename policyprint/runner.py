@@ -288,6 +288,8 @@ class JobRunner:
         ]
         if job.variant == "screen":
             checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
+        if product["kind"] == "poster":
+            checks.append(("text above the footer", lambda: self.check_poster_footer(rendered)))
         if job.variant == "print":
             min_ppi = 150 if product["kind"] == "poster" else 300
             checks += [
@@ -299,8 +301,6 @@ class JobRunner:
             ]
         if product["kind"] == "policy":
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
-        if product["kind"] == "poster":
-            checks.append(("text above the footer", lambda: self.check_poster_footer(rendered)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
         elif product["kind"] == "leaflet" and rendered.fills:

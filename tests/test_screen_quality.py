@@ -203,3 +203,61 @@ def test_every_screen_file_passes_verapdf_pdf_ua_1_and_pdf_a_2a(built):
         verdicts = verapdf.validate(paths, flavour, cache=built / ".cache")
         failed = [(v.path, v.failures[:3]) for v in verdicts if not v.passed]
         assert failed == [], flavour
+
+
+# ---- 20: leaflets and posters use their space ---------------------------------------------
+
+def _render(root, product: str):
+    from policyprint.plan import Job
+    from policyprint.project import load_project
+    from policyprint.runner import JobRunner
+
+    runner = JobRunner(load_project(root))
+    job = Job(product, "da", "screen")
+    result, _ = runner.run(job)
+    return result, runner
+
+
+def test_half_empty_inside_page_fails_the_leaflet(project_copy):
+    from policyprint import build
+    from policyprint.errors import BuildError
+
+    path = project_copy / "content/leaflets.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("        new_page: true\n", "", 1), encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        build(project_copy, products=("leaflet-parents",), variants=("screen",))
+    assert re.search(r"leaflet-parents / da / screen: content/leaflets\.yaml:\d+: leaflets\.parents\.blocks: "
+                     r"page 3 fills \d+% of its type area, under 60%; balance the inside spread, or list the "
+                     r"page under leaflets\.parents\.breathe if it is designed to breathe", str(err.value))
+
+
+def test_a_page_designed_to_breathe_may_stay_light(project_copy):
+    from policyprint import build
+
+    path = project_copy / "content/leaflets.yaml"
+    text = path.read_text(encoding="utf-8").replace("        new_page: true\n", "", 1)
+    path.write_text(text.replace("  parents:\n", "  parents:\n    breathe: [3]\n", 1), encoding="utf-8")
+    build(project_copy, products=("leaflet-parents",), variants=("screen",))
+
+
+def test_poster_text_running_under_the_footer_fails(project_copy):
+    template = project_copy / "templates/poster.html.j2"
+    text = template.read_text(encoding="utf-8")
+    template.write_text(re.sub(r"format\([\d.]+ \* fit_pt", "format(4.0 * fit_pt", text), encoding="utf-8")
+    result, _ = _render(project_copy, "poster-boernesyn")
+    assert any(re.fullmatch(r"page 1: the text runs \d+\.\d mm under the footer rule; the footer's room "
+                            r"\(\.poster-foot-space\) is too small", e) for e in result.errors), result.errors
+
+
+def test_begreber_poster_uses_its_page(project_copy):
+    from policyprint.plan import Job
+
+    _, runner = _render(project_copy, "poster-vision")
+    rendered, errors = runner.render_fitted(Job("poster-begreber", "da", "screen"))
+    assert errors == []
+    places = rendered.anchor_y
+    top, end, foot = (places[i][1] for i in ("poster-body", "poster-body-end", "poster-foot"))
+    # Between the header band and the footer rule, the text takes at least 92 % of the height
+    # (as three plain paragraphs it stopped at 85 %, at the brand's maximum size of 40 pt).
+    assert (end - top) / (foot - top) >= 0.92, (top, end, foot)
