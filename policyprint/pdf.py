@@ -17,6 +17,11 @@ from urllib.parse import unquote, urlparse
 FATAL_WARNINGS = ("No glyph", "missing glyph", "has no required alt", "Failed to load")
 
 
+# Screen files are PDF/A-2a and PDF/UA-1 at once: WeasyPrint 70 writes the first,
+# policyprint.structure adds the second.
+SCREEN_VARIANT = "pdf/a-2a"
+
+
 class RefusedURL(Exception):
     """A template or content asked for something outside the project."""
 
@@ -29,6 +34,7 @@ class RenderResult:
     fit_pt: float | None = None  # the fitted root type size, for posters
     anchor_y: dict[str, tuple[int, float]] = field(default_factory=dict)  # id -> (page, y in px)
     page_height: float = 0.0  # px
+    fills: list[float] = field(default_factory=list)  # per page: share of the type area's height used
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     overlaps: list[str] = field(default_factory=list)  # text into text, rules or shapes (policyprint/overlap.py)
@@ -136,7 +142,10 @@ class PdfWriter:
     def __init__(self, allowed_dirs: list[Path]):
         from weasyprint.text.fonts import FontConfiguration
 
+        from .structure import record_boxes
+
         embed_profiles_as_supplied()
+        record_boxes()
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
         self.cache: dict = SuccessCache()
@@ -161,12 +170,19 @@ class PdfWriter:
 
         `catalog` sets entries of the PDF's catalog, such as {"PageMode": "/UseOutlines"}.
         """
+        from .structure import finish_screen
+
+        screen = layout.options.get("pdf_variant") == SCREEN_VARIANT
+
         def finisher(document, pdf):
             for key, value in (catalog or {}).items():
                 pdf.catalog[key] = value
+            if screen:
+                finish_screen(document, pdf)
 
         with captured_log() as records:
-            pdf = layout.document.write_pdf(finisher=finisher if catalog else None, **layout.options)
+            pdf = layout.document.write_pdf(finisher=finisher if catalog or screen else None,
+                                            **layout.options)
         errors, warnings = [], []
         for record in layout.records + records:
             message = record.getMessage()
@@ -177,6 +193,7 @@ class PdfWriter:
         result = RenderResult(pdf=pdf, pages=layout.pages, errors=errors, warnings=warnings,
                               page_height=layout.page_height)
         result.anchors, result.anchor_y = layout.anchors()
+        result.fills = layout.fills()
         return result
 
     def render(self, html: str, base_url: Path, stylesheets: list[Path], variant: str) -> RenderResult:
@@ -239,6 +256,36 @@ class Layout:
                     words.add(word)
         return words
 
+    def fills(self) -> list[float]:
+        """Per page, how far down its type area the content reaches (0 empty, 1 full).
+
+        Measured from the top of the page area to the lowest line, image or box with a
+        background or border of the flow; running heads and page numbers do not count.
+        """
+        from weasyprint.formatting_structure.boxes import LineBox, MarginBox, ParentBox, ReplacedBox
+
+        def bottoms(box):
+            if isinstance(box, MarginBox):
+                return
+            if isinstance(box, (LineBox, ReplacedBox)):
+                yield box.position_y + box.margin_height()
+                return
+            style = getattr(box, "style", None)
+            if style is not None and box.element_tag not in ("html", "body") and (
+                    style["background_color"].alpha > 0 or style["border_bottom_width"] > 0):
+                yield box.border_box_y() + box.border_height()
+            if isinstance(box, ParentBox):
+                for child in box.children:
+                    yield from bottoms(child)
+
+        result = []
+        for page in self.document.pages:
+            area = page._page_box
+            top, height = area.content_box_y(), area.height
+            lowest = max((b for child in area.children for b in bottoms(child)), default=top)
+            result.append(round(max(0.0, min(1.0, (lowest - top) / height)), 3) if height else 0.0)
+        return result
+
     def anchors(self) -> tuple[dict[str, int], dict[str, tuple[int, float]]]:
         """Element ids → page number, and → (page number, y in px)."""
         pages, places = {}, {}
@@ -251,8 +298,9 @@ class Layout:
 
 def _variant_options(variant: str) -> dict:
     if variant == "screen":
-        # Tagged PDF/UA-1; WeasyPrint logs an error for an image without alt text.
-        return {"pdf_variant": "pdf/ua-1", "pdf_identifier": True, "custom_metadata": True}
+        # Tagged PDF/A-2a; the finisher (structure.py) adds the PDF/UA-1 claim and repairs the
+        # tags. WeasyPrint logs an error for an image without alt text.
+        return {"pdf_variant": SCREEN_VARIANT, "pdf_identifier": True, "custom_metadata": True}
     if variant == "print":
         # PDF/X-4: the output intent comes from the @color-profile device-cmyk rule.
         return {"pdf_variant": "pdf/x-4", "custom_metadata": True}

@@ -25,6 +25,9 @@ _QUOTED = re.compile(r'"([^"]*)"')
 _RANGE = re.compile(r"(?<=\d)-(?=\d)")              # 0-25 år → 0–25 år
 _SPACED = re.compile(r"(?<=\S) - (?=\S)")            # livsduelighed - at → livsduelighed – at
 _LINE_START = re.compile(r"(?m)^(\W*)- ")            # "- Alle i fællesskab" → "– Alle i fællesskab"
+# A suspended hyphen stays with its conjunction ("Børne- og Ungepolitik"): a line that
+# ends in "Børne-" reads as a broken word, and text extractors join it ("Børneog").
+_SUSPENDED = re.compile(r"(?<![\w<])(\w+-) (og|eller)\b")
 # A paragraph's last word, kept whole (never hyphenated), unless it carries markup.
 _LAST_WORD = re.compile(r"(\S+)\s*\Z")
 _MARKUP_CHARS = re.compile(r"[*\[\]()]")
@@ -132,7 +135,11 @@ class Typesetter:
     keep_whole: frozenset = frozenset()
 
     def _text_html(self, text: str) -> str:
-        """Plain text as HTML, with the hyphenation exceptions applied."""
+        """Plain text as HTML, with the hyphenation exceptions applied and suspended hyphens kept
+        with their conjunction."""
+        return _SUSPENDED.sub(r'<span class="nowrap">\1 \2</span>', self._words_html(text))
+
+    def _words_html(self, text: str) -> str:
         if self.keep_whole:
             parts = re.split(r"(\w+)", text)
             return "".join(f'<span class="nohyphen">{escape(p)}</span>' if p in self.keep_whole

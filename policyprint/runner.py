@@ -344,6 +344,8 @@ class JobRunner:
         ]
         if job.variant == "screen":
             checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
+        if product["kind"] == "poster":
+            checks.append(("text above the footer", lambda: self.check_poster_footer(rendered)))
         if job.variant == "print":
             min_ppi = 150 if product["kind"] == "poster" else 300
             checks += [
@@ -357,6 +359,8 @@ class JobRunner:
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+        elif product["kind"] == "leaflet" and rendered.fills:
+            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered)))
         findings = [finding for _, check in checks for finding in check()]
         return [name for name, _ in checks], findings
 
@@ -374,6 +378,32 @@ class JobRunner:
                 f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
                 f"it to another leaflet. The type is not made smaller than the brand's size."]
 
+    def check_poster_footer(self, rendered) -> list[str]:
+        """A poster's text must end above its footer rule (the footer is fixed to the page)."""
+        end, foot = rendered.anchor_y.get("poster-body-end"), rendered.anchor_y.get("poster-foot")
+        if not end or not foot or end[0] != foot[0] or end[1] <= foot[1]:
+            return []
+        over_mm = (end[1] - foot[1]) * 25.4 / 96
+        return [f"page {end[0]}: the text runs {over_mm:.1f} mm under the footer rule; "
+                "the footer's room (.poster-foot-space) is too small"]
+
+    def check_leaflet_balance(self, product: dict, rendered) -> list[str]:
+        """An inside page must fill at least MIN_FILL of its type area, unless the leaflet
+        marks it as designed to breathe (leaflets.<audience>.breathe: [page, …])."""
+        src = self.project.sources["leaflets"]
+        audience = product["audience"]
+        breathe = set(src.data["leaflets"][audience].get("breathe", []))
+        findings = []
+        for page in range(2, product["pages"]):
+            fill = rendered.fills[page - 1]
+            if fill < MIN_FILL and page not in breathe:
+                where = src.problem(("leaflets", audience, "blocks"), "")
+                findings.append(
+                    f"{where.file}:{where.line}: {where.key}: page {page} fills {fill:.0%} of its type area, "
+                    f"under {MIN_FILL:.0%}; balance the inside spread, or list the page under "
+                    f"leaflets.{audience}.breathe if it is designed to breathe")
+        return findings
+
     def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
         """Each section must start on the page the plan gives it."""
         src = self.project.sources["policy"]
@@ -387,6 +417,9 @@ class JobRunner:
                     f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
         return findings
 
+
+# The least share of its type area's height an inside leaflet page must use (issue 11, point 20).
+MIN_FILL = 0.6
 
 # The least area one character of running text takes, in em² (Noto Sans: about
 # 0.5 em wide on average, lines at least 1.2 em apart). Used only as a bound.

@@ -413,6 +413,11 @@ BLOCK = Mapping({
                    required=False),
     "text": Field(PARAGRAPHS, "the leaflet's own words", required=False),
     "figure": Field(Choice("age_bands"), "a figure drawn from the policy's data", required=False),
+    "new_page": Field(Bool(), "start the block on the next page (balances a leaflet's inside spread)",
+                      required=False),
+    "cards": Field(Bool(), "set each paragraph of `text` as a card in the next concept colour "
+                   "(Dannelse, Læring, Trivsel)", required=False),
+    "pull_quote": Field(ID, "the id of a policy list item, set large as a pull quote", required=False),
 })
 
 LEAFLETS_FILE = Mapping({
@@ -424,9 +429,13 @@ LEAFLETS_FILE = Mapping({
             "text": Field(PARAGRAPHS, "a short introduction"),
         }), "the cover page"),
         "blocks": Field(ListOf(BLOCK, min_items=1, max_items=20), "the inside spread's blocks, in order"),
+        "breathe": Field(ListOf(Number(2, 3), max_items=2), "inside pages designed to breathe: the build "
+                         "does not ask them to fill 60 % of their type area", required=False),
         "back": Field(Mapping({
             "heading": Field(TITLE, "the back page heading"),
             "text": Field(PARAGRAPHS, "words before the contact block", required=False),
+            "blocks": Field(ListOf(BLOCK, max_items=4), "blocks set on the back page, above its heading "
+                            "(quotes, lists, a figure: the same keys as the inside blocks)", required=False),
         }), "the back page"),
     })), "leaflets by audience"),
 })

@@ -219,7 +219,7 @@ def _hyphenation(project: Project) -> list[Problem]:
 
 
 # The placeholders each fixed word may use (filled by the `fill` filter); others take none.
-STRING_PLACEHOLDERS = {"qr_alt": ("url",)}
+STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page")}
 
 
 def _strings(project: Project) -> list[Problem]:
@@ -266,6 +266,8 @@ def _leaflets(project: Project) -> list[Problem]:
     out = []
     for audience, leaflet in src.data["leaflets"].items():
         out += _block_refs(project, src, ("leaflets", audience, "blocks"), leaflet["blocks"])
+        out += _block_refs(project, src, ("leaflets", audience, "back", "blocks"),
+                           leaflet["back"].get("blocks", []))
         if "max_lix" in leaflet:
             score = lix(leaflet_paragraphs(leaflet))
             if score > leaflet["max_lix"]:
@@ -291,8 +293,11 @@ def _block_refs(project: Project, src, path: tuple, blocks: list[dict]) -> list[
     out = []
     for bi, block in enumerate(blocks):
         here = path + (bi,)
-        if not any(k in block for k in ("quote", "list", "items", "text", "figure")):
-            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure"))
+        if not any(k in block for k in ("quote", "list", "items", "text", "figure", "pull_quote")):
+            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure, pull_quote"))
+        if "pull_quote" in block and block["pull_quote"] not in items:
+            out.append(src.problem(here + ("pull_quote",), f"no policy list item has id '{block['pull_quote']}'"
+                                                           f"{did_you_mean(block['pull_quote'], items)}"))
         if "quote" in block and block["quote"] not in leads:
             out.append(src.problem(here + ("quote",), f"no section or subsection with a lead has id "
                                    f"'{block['quote']}'{did_you_mean(block['quote'], leads)}"))

@@ -52,7 +52,9 @@ def flow_text(pdf: Path) -> str:
 
 
 def normalise(text: str) -> str:
-    text = re.sub("\u2010\\s*\n\\s*", "", text)  # WeasyPrint's hyphenate-character at a line (or page) end
+    # An automatic hyphen at a line (or page) end: it extracts as U+002D (policyprint.structure),
+    # and a real hyphen never ends a line before a lower-case word ("Børne- og" is kept together).
+    text = re.sub("[\u2010-]\\s*\n\\s*(?=[a-zæøå])", "", text)
     text = text.replace("\u00ad", "")     # soft hyphens from content/hyphenation.yaml
     text = re.sub(r"[»«“”„]", '"', text)
     return re.sub(r"\s+", " ", text).strip()
