@@ -99,6 +99,9 @@ def _human_size(n: int) -> str:
     return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
+OUTDATED_SHOWN = 10
+
+
 def _summary(report, seconds: float) -> None:
     """A table of the files (or a count per product when there are many), the institution
     folders, a one-line total, then every failure with its path."""
@@ -143,8 +146,11 @@ def _summary(report, seconds: float) -> None:
         click.echo(f"stale: output/{rel} (no job produces it any more; remove with --prune)")
     for rel in report.pruned:
         click.echo(f"pruned: output/{rel}")
-    for rel in report.outdated:
+    for rel in report.outdated[:OUTDATED_SHOWN]:
         click.echo(f"out of date: output/{rel} (its inputs changed; build it again to update it)")
+    if len(report.outdated) > OUTDATED_SHOWN:
+        click.echo(f"out of date: {len(report.outdated) - OUTDATED_SHOWN} more file(s); output/manifest.json marks "
+                   "each with \"status\": \"out-of-date\"")
 
 
 def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):

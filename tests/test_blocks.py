@@ -44,8 +44,22 @@ POSTERS = """
         text:
           - "Alle børn og unge skal kunne indgå i **fællesskaber**."
           - "Vi samarbejder med forældrene om barnets trivsel."
+  - id: blok-kort
+    kicker: Tre begreber
+    title: Som kort
+    blocks:
+      - cards: true
+        text:
+          - "**Dannelse** handler om værdier."
+          - "**Læring** er allestedsnærværende."
+  - id: blok-fremhaevet
+    kicker: Et løfte
+    title: Fremhævet
+    blocks:
+      - pull_quote: syn-hoere-til
 """
-KINDS = ["blok-liste", "blok-punkter", "blok-citat", "blok-udvalgte", "blok-figur", "blok-tekst"]
+KINDS = ["blok-liste", "blok-punkter", "blok-citat", "blok-udvalgte", "blok-figur", "blok-tekst", "blok-kort",
+         "blok-fremhaevet"]
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +80,10 @@ def test_every_block_kind_on_a_poster_at_every_size(block_project, size):
     assert all("text clear of text, rules and shapes" in r.checks for r in report.results)
 
 
+# The test leaflets are short: their inside pages are marked as designed to breathe.
 LEAFLET_BLOCKS = {
-    "parents": """    blocks:
+    "parents": """    breathe: [2, 3]
+    blocks:
       - heading: Indsatser
         list: indsatser
       - heading: Aldersgrupper
@@ -75,9 +91,15 @@ LEAFLET_BLOCKS = {
       - heading: Kort fortalt
         text:
           - "Vi samarbejder med dig om dit barns **trivsel**."
+      - cards: true
+        text:
+          - "**Dannelse** handler om værdier."
+          - "**Trivsel** handler om at høre til."
 """,
-    "youth": """    blocks:
+    "youth": """    breathe: [2, 3]
+    blocks:
       - heading: Samarbejdet
+        pull_quote: syn-styrker
         quote: foraeldre
       - heading: Fire temaer
         list: temaer

@@ -17,10 +17,12 @@ PAGE_LABEL = re.compile(r"Side \d+ af \d+")
 
 
 def typeset(sentence: str) -> str:
-    """A seed sentence as the typesetter publishes it: »« quotes, en dashes (issue 11, point 18)."""
+    """A seed sentence as the typesetter publishes it: »« quotes, en dashes (issue 11, point 18).
+    Soft hyphens are break points, not text: a reader never sees them."""
     from policyprint.render import Typesetter
 
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", Typesetter([])(sentence, hyphenate=False))).split())
+    published = html.unescape(re.sub(r"<[^>]+>", "", Typesetter([])(sentence, hyphenate=False)))
+    return " ".join(published.replace("\u00ad", "").split())
 
 
 def whitespace_folded(text: str) -> str:
