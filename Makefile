@@ -12,9 +12,10 @@ FONTS  := .cache/fonts.stamp
 
 setup: $(STAMP) $(ICC) $(FONTS)
 
-# Static instances of the variable brand fonts, cached per font version (policyprint/fonts.py).
+# Static instances of the variable brand fonts in .cache/fonts/, cached per font version, and the
+# private fontconfig configuration that lists only them (policyprint/fonts.py).
 $(FONTS): policyprint/fonts.py | $(STAMP)
-	$(PY) -m policyprint.fonts
+	$(PY) -c 'from policyprint.fonts import prepare; prepare()'
 	touch $(FONTS)
 
 $(ICC): scripts/build-fogra39.sh | $(STAMP)

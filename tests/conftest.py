@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from policyprint.fonts import use_project_fonts
+
+# Before any test loads WeasyPrint: rendering sees the brand fonts only, never the machine's.
+use_project_fonts()
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT_DIRS = ("content", "templates", "styles")
