@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup build test clean
+.PHONY: all setup build test fuzz clean
 
 all: build
 
@@ -32,6 +32,10 @@ build: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Property-based tests at full strength: 10,000 random examples (tests/test_fuzz.py); takes a while.
+fuzz: setup
+	$(PY) -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
 
 clean:
 	rm -rf output .cache
