@@ -173,3 +173,14 @@ def test_a_control_character_is_a_content_error_not_a_traceback(project_copy):
     assert check_stderr(project_copy).splitlines()[0] == (
         f"content/policy.yaml:{line}: meta.title: the invisible control character U+0007 is not allowed in "
         "content; delete it")
+
+
+def test_a_profile_path_too_long_for_the_file_system_is_a_content_error(project_copy):
+    # Found by `make fuzz` (tests/test_fuzz.py): ENAMETOOLONG was a traceback.
+    path = project_copy / "content/print.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("profile: FOGRA39", "profile: " + "x" * 300),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2, result.output
+    assert "content/print.yaml:6: output_intent.profile: cannot use the profile " in result.stderr
+    assert result.stderr.splitlines()[0].endswith(": File name too long")
