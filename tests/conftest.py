@@ -18,7 +18,7 @@ use_project_fonts()
 # Property-based tests (tests/test_fuzz.py). `make test` runs "quick": derandomised, so a run
 # is repeatable, and small. `make fuzz` runs "fuzz" (--hypothesis-profile=fuzz): 10,000 random examples.
 # Neither keeps an example database: nothing is written into the checkout.
-settings.register_profile("quick", max_examples=150, derandomize=True, database=None, print_blob=True)
+settings.register_profile("quick", max_examples=300, derandomize=True, database=None, print_blob=True)
 settings.register_profile("fuzz", max_examples=10_000, database=None, print_blob=True)
 settings.load_profile("quick")
 

@@ -9,7 +9,7 @@ The string is put in two ways: as a YAML value (the file stays valid YAML, so th
 reaches validation and templates), or pasted into the file as raw text (so it also
 reaches the YAML reader and the syntax-error messages).
 
-`make test` runs the quick profile (derandomised, a few hundred examples); `make fuzz` runs
+`make test` runs the quick profile (derandomised, 300 examples); `make fuzz` runs
 10,000 (profiles in tests/conftest.py).
 """
 
