@@ -122,6 +122,8 @@ SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_s
 @given(slot=st.sampled_from(SLOTS), text=odd_text, raw=st.booleans())
 # Found by `make fuzz`: a profile path longer than a file name may be (ENAMETOOLONG) was a traceback.
 @example(slot=("content/print.yaml", 0), text="Fællesskab" * 30, raw=False)
+# Found by `make fuzz`: a number where text belongs passed the schema and crashed a later stage.
+@example(slot=("content/hyphenation.yaml", 0), text="0", raw=True)
 def test_odd_text_in_any_string_field_never_crashes_check(fuzz_root, slot, text, raw):
     rel, index = slot
     content = replaced(rel, index, text, raw)
