@@ -101,10 +101,11 @@ def test_policyprint_finds_the_project_upward(project_copy):
     site = project_copy / "content/site.yaml"
     site.write_text(site.read_text(encoding="utf-8") + "bogus_key: 1\n", encoding="utf-8")
     line = len(site.read_text(encoding="utf-8").splitlines())
-    done = subprocess.run([str(VENV / "bin" / "policyprint"), "check"], cwd=project_copy / "content" / "assets",
-                          env=bare_env(), capture_output=True, text=True)
-    assert done.returncode == 2, done.stderr
-    assert f"content/site.yaml:{line}: bogus_key" in done.stderr
+    for command in ([str(VENV / "bin" / "policyprint")], [str(VENV / "bin" / "python"), "-m", "policyprint"]):
+        done = subprocess.run([*command, "check"], cwd=project_copy / "content" / "assets",
+                              env=bare_env(), capture_output=True, text=True)
+        assert done.returncode == 2, done.stderr
+        assert f"content/site.yaml:{line}: bogus_key" in done.stderr
 
 
 def test_no_project_folder_is_one_clear_line(tmp_path):
