@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup build test clean
+.PHONY: all setup build test fuzz clean
 
 all: build
 
@@ -12,9 +12,10 @@ FONTS  := .cache/fonts.stamp
 
 setup: $(STAMP) $(ICC) $(FONTS)
 
-# Static instances of the variable brand fonts, cached per font version (policyprint/fonts.py).
+# Static instances of the variable brand fonts in .cache/fonts/, cached per font version, and the
+# private fontconfig configuration that lists only them (policyprint/fonts.py).
 $(FONTS): policyprint/fonts.py | $(STAMP)
-	$(PY) -m policyprint.fonts
+	$(PY) -c 'from policyprint.fonts import prepare; prepare()'
 	touch $(FONTS)
 
 $(ICC): scripts/build-fogra39.sh | $(STAMP)
@@ -31,6 +32,10 @@ build: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Property-based tests at full strength: 10,000 random examples (tests/test_fuzz.py); takes a while.
+fuzz: setup
+	$(PY) -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
 
 clean:
 	rm -rf output .cache

@@ -186,6 +186,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int):
         return
     import multiprocessing
 
+    from . import pdf  # noqa: F401 - points fontconfig at the brand fonts before WeasyPrint loads
     import weasyprint  # noqa: F401 - imported once here, so forked workers start ready
 
     global _PROJECT

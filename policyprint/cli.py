@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a build or preflight failure, 2 bad content or usage.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -16,7 +17,34 @@ from .errors import ContentError, PolicyprintError
 
 
 def _root(ctx: click.Context) -> Path:
-    return ctx.obj["root"]
+    """The project folder: --root (or build.py's own folder), else the nearest one upward from here.
+
+    A folder that is not a project is a usage error: one line, exit 2.
+    """
+    from .project import MARKER, find_root, is_project
+
+    root = ctx.obj["root"]
+    if root is None:
+        try:
+            here = Path.cwd()
+        except OSError:   # the current folder was deleted
+            here = Path("/")
+        root = find_root(here)
+        if root is None:
+            _usage(f"no project here: neither {here} nor any folder above it holds {MARKER}; "
+                   "give the project folder with --root")
+    elif not is_project(root):
+        try:
+            reason = f"it has no {MARKER}" if root.is_dir() else "no such folder"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        _usage(f"--root {root} is not a project folder: {reason}")
+    return root
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
 
 
 def _fail(exc: PolicyprintError) -> None:
@@ -36,8 +64,10 @@ def _fail(exc: PolicyprintError) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="The project folder (holds content/, templates/, styles/).")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The project folder (holds content/, templates/, styles/). Default: the folder that "
+                   "holds build.py; for `policyprint`, the nearest folder upward from here with "
+                   "content/products.yaml. Example: --root ~/policy-pack")
 @click.pass_context
 def main(ctx: click.Context, root: Path) -> None:
     """Build Ballerup Kommune's Børne- og Ungepolitik print pack.
@@ -46,12 +76,17 @@ def main(ctx: click.Context, root: Path) -> None:
 
     \b
     Examples:
-      python build.py                 # build everything into output/
-      python build.py check           # validate the content only
-      python build.py build --product policy
-      python build.py watch
+      ./build.py                 # build everything into output/
+      ./build.py check           # validate the content only
+      ./build.py build --product policy
+      ./build.py watch
     """
-    ctx.obj = {"root": root.resolve()}
+    if root is not None:
+        try:
+            root = root.resolve()
+        except OSError:   # checked, with one clear line, where a command needs it
+            root = Path(os.path.abspath(root))
+    ctx.obj = {"root": root}
     # A kill (SIGTERM) stops like Ctrl-C: temporary files are removed, finished files stay whole.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     if ctx.invoked_subcommand is None:
@@ -208,9 +243,9 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, only_
 
     \b
     Examples:
-      python build.py build --product policy --lang da
-      python build.py build --product leaflet-parents --institution eksempel-boernehus
-      python build.py build --institution all --jobs 2
+      ./build.py build --product policy --lang da
+      ./build.py build --product leaflet-parents --institution eksempel-boernehus
+      ./build.py build --institution all --jobs 2
     """
     try:
         _run_build(_root(ctx), _selection(products, langs, variants, institutions, only_institutions, size,
@@ -228,7 +263,7 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
 
     \b
     Example:
-      python build.py watch --product leaflet-parents --variant screen
+      ./build.py watch --product leaflet-parents --variant screen
     """
     from watchfiles import watch
 
@@ -280,8 +315,8 @@ def check_cmd(ctx: click.Context, pdfs, kind) -> None:
 
     \b
     Examples:
-      python build.py check
-      python build.py check --pdf output/da/policy.print.pdf
+      ./build.py check
+      ./build.py check --pdf output/da/policy.print.pdf
     """
     from .project import load_project
 
@@ -328,8 +363,8 @@ def list_cmd(ctx: click.Context, products, langs, variants, institutions, only_i
 
     \b
     Examples:
-      python build.py list
-      python build.py list --institution troldehuset --only-institutions
+      ./build.py list
+      ./build.py list --institution troldehuset --only-institutions
     """
     from .plan import plan
     from .project import load_project

@@ -42,6 +42,16 @@ class Source:
     def problem(self, path: tuple, message: str) -> Problem:
         return Problem(self.file, self.line(path), key_path(path), message)
 
+    def replace(self, path: tuple, value: Any) -> None:
+        """Put `value` at `path` in the data (the schema's conversions, such as a number read as text)."""
+        if not path:
+            self.data = value
+            return
+        parent = self.data
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = value
+
 
 class _Builder(yaml.constructor.SafeConstructor):
     """Turn a composed node tree into plain data, recording lines per key path."""

@@ -238,6 +238,92 @@ def check_font_families(reader: PdfReader, families: list[str]) -> list[str]:
     return findings
 
 
+# A font's /Encoding CMap maps a code to CID 0 where WeasyPrint drew .notdef for a character
+# that no font had (pdf/fonts.py: the "missing" glyphs); ToUnicode still names the character.
+_CIDCHAR = re.compile(rb"<([0-9A-Fa-f]{4})>\s+(\d+)")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]*)>")
+# In a content stream: a font selection (/F1 12 Tf) or a hex string (never a << dictionary).
+_TEXT_TOKENS = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+\d.]+\s+Tf|(?<!<)<([0-9A-Fa-f\s]*)>")
+
+
+def _block(data: bytes, begin: bytes, end: bytes) -> bytes:
+    return b"\n".join(re.findall(re.escape(begin) + rb"(.*?)" + re.escape(end), data, re.S))
+
+
+def _notdef_codes(font) -> dict[bytes, str]:
+    """The codes of a composite font that draw glyph 0 (.notdef), each with its character if known."""
+    if font.get("/Subtype") != "/Type0":
+        return {}
+    encoding = font.get("/Encoding")
+    encoding = encoding.get_object() if encoding is not None else None
+    codes = set()
+    if hasattr(encoding, "get_data"):   # an embedded CMap: codes mapped to CID 0
+        cids = _block(encoding.get_data(), b"begincidchar", b"endcidchar")
+        codes = {code.lower() for code, cid in _CIDCHAR.findall(cids) if int(cid) == 0}
+    codes.add(b"0000")   # with Identity-H, and CIDToGIDMap /Identity, code 0 is glyph 0 itself
+    chars = {}
+    to_unicode = font.get("/ToUnicode")
+    if to_unicode is not None:
+        pairs = _BFCHAR.findall(_block(to_unicode.get_object().get_data(), b"beginbfchar", b"endbfchar"))
+        for code, text in pairs:
+            if code.lower() in codes:
+                try:
+                    chars[code.lower()] = bytes.fromhex(text.decode()).decode("utf-16-be")
+                except ValueError:
+                    pass
+    return {code: chars.get(code, "") for code in codes}
+
+
+def _notdef_on(owner, seen: set) -> list[str]:
+    """The characters drawn as .notdef by one content stream and the forms it draws."""
+    resources = owner.get("/Resources")
+    resources = resources.get_object() if resources else None
+    fonts = {}
+    for name, font in ((resources.get("/Font") or {}).items() if resources else []):
+        codes = _notdef_codes(font.get_object())
+        if codes:
+            fonts[name.lstrip("/").encode()] = codes
+    found = []
+    content = owner.get_contents() if hasattr(owner, "get_contents") else owner
+    data = content.get_data() if content is not None else b""
+    current = None
+    for match in _TEXT_TOKENS.finditer(data):
+        if match.group(1) is not None:
+            current = fonts.get(match.group(1))
+        elif current:
+            hexes = re.sub(rb"\s", b"", match.group(2)).lower()
+            for i in range(0, len(hexes) - 3, 4):
+                if hexes[i:i + 4] in current:
+                    found.append(current[hexes[i:i + 4]])
+    for xobj in ((resources.get("/XObject") or {}).values() if resources else []):
+        xobj = xobj.get_object()
+        if xobj.get("/Subtype") == "/Form" and id(xobj) not in seen:
+            seen.add(id(xobj))
+            found += _notdef_on(xobj, seen)
+    return found
+
+
+def check_notdef(reader: PdfReader, locate=None) -> list[str]:
+    """No glyph 0 (.notdef, a box) in any embedded font: a character that no brand font has.
+
+    `locate(char)` may name where the character comes from ("templates/x.html.j2:12").
+    """
+    findings = []
+    for i, page in enumerate(reader.pages, 1):
+        chars = list(dict.fromkeys(_notdef_on(page, set())))
+        if not chars:
+            continue
+        named = [c for c in chars if c]
+        if not named:
+            findings.append(f"page {i}: a character has no glyph in the brand fonts and prints as a box (.notdef)")
+        for char in named:
+            where = locate(char) if locate else None
+            codes = " ".join(f"U+{ord(c):04X}" for c in char)
+            findings.append(f"page {i}: character {char!r} ({codes}) has no glyph in the brand fonts and prints "
+                            "as a box (.notdef)" + (f"; it comes from {where}" if where else ""))
+    return findings
+
+
 def check_image_resolution(pdf: bytes, minimum_ppi: int) -> list[str]:
     """Every raster image must be placed at `minimum_ppi` or more (poppler's pdfimages -list)."""
     import subprocess
@@ -298,7 +384,7 @@ def preflight_any(pdf: bytes, kind: str | None = None) -> tuple[list[str], list[
     facts = [f"{len(reader.pages)} page(s), trim {', '.join(f'{w:g} × {h:g} mm' for w, h in sizes)}",
              {"press": "press file (PDF/X)", "screen": "screen file", "booklet": "office booklet"}[kind]
              + (" (guessed; choose with --press, --screen or --booklet)" if guessed else "")]
-    findings = check_fonts_embedded(reader)
+    findings = check_fonts_embedded(reader) + check_notdef(reader)
     if kind == "press":
         page = reader.pages[0]
         bleed_mm = round((float(page.trimbox.left) - float(page.bleedbox.left)) * MM_PER_PT, 1)

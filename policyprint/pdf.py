@@ -12,6 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from .fonts import use_project_fonts
+
+# Before WeasyPrint loads fontconfig (at its import and in every FontConfiguration):
+# rendering sees the brand fonts only, never a machine's own fonts.
+use_project_fonts()
+
 # Messages WeasyPrint logs as warnings that must still fail a build, because
 # they mean a page lost something (a missing glyph shows as a tofu box).
 FATAL_WARNINGS = ("No glyph", "missing glyph", "has no required alt", "Failed to load")
@@ -140,6 +146,7 @@ class PdfWriter:
     """One per worker: keeps a font configuration and a cache across many documents."""
 
     def __init__(self, allowed_dirs: list[Path]):
+        use_project_fonts()   # again: a caller may have changed the environment since import
         from weasyprint.text.fonts import FontConfiguration
 
         from .structure import record_boxes

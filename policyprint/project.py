@@ -27,6 +27,26 @@ FILES = {
 }
 
 
+# The file that marks a project folder.
+MARKER = "content/products.yaml"
+
+
+def is_project(folder: Path) -> bool:
+    """Whether `folder` holds a project (its content/products.yaml); never raises."""
+    try:
+        return (folder / MARKER).is_file()
+    except OSError:   # a path too long, a folder we may not enter
+        return False
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder, from `start` upward, that holds content/products.yaml."""
+    for folder in (start, *start.parents):
+        if is_project(folder):
+            return folder
+    return None
+
+
 @dataclass
 class Project:
     """Everything a build reads, loaded and checked."""

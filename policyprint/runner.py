@@ -341,6 +341,7 @@ class JobRunner:
             ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
             ("brand fonts only", lambda: finish.check_font_families(reader, families)),
             ("text clear of text, rules and shapes", lambda: rendered.overlaps),
+            ("no missing glyphs", lambda: finish.check_notdef(reader, self.locate_text)),
         ]
         if job.variant == "screen":
             checks.append(("tags, language, title", lambda: finish.check_screen_basics(reader, job.lang)))
@@ -363,6 +364,20 @@ class JobRunner:
             checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered)))
         findings = [finding for _, check in checks for finding in check()]
         return [name for name, _ in checks], findings
+
+    def locate_text(self, text: str) -> str | None:
+        """Where a piece of text is written: 'file:line' in content (strings too) or templates."""
+        root = self.project.root
+        for folder, pattern in (("content", "*.yaml"), ("templates", "*.j2")):
+            for path in sorted((root / folder).rglob(pattern)):
+                try:
+                    lines = path.read_text(encoding="utf-8").splitlines()
+                except (OSError, UnicodeDecodeError):
+                    continue
+                for number, line in enumerate(lines, 1):
+                    if text in line:
+                        return f"{path.relative_to(root).as_posix()}:{number}"
+        return None
 
     def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
         """Name the block where a leaflet's inside spread (pages 2–3) runs over."""

@@ -87,7 +87,10 @@ class Text(Spec):
 
     def check(self, value, path, src, out):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = str(value)  # a phone number such as 44 77 20 00 may load as text or number
+            # A phone number such as 44772000, or a word such as 0, may load as a number: it is
+            # text from here on, in the data too, so that later stages never meet a number.
+            value = str(value)
+            src.replace(path, value)
         if not isinstance(value, str):
             return self.wrong_type(value, path, src, out)
         control = _CONTROL.search(value)

@@ -367,14 +367,23 @@ def _institutions(project: Project) -> list[Problem]:
 
 def _print(project: Project) -> list[Problem]:
     src = project.sources["print"]
+    where = ("output_intent", "profile")
     profile = project.cmyk_profile()
-    if not profile.is_file():
+    shown = str(profile) if len(str(profile)) <= 200 else f"{str(profile)[:120]}…{str(profile)[-40:]}"
+    try:
+        found = profile.is_file()
+    except OSError as exc:   # a name too long for the file system, a folder we may not enter
+        return [src.problem(where, f"cannot use the profile {shown}: {exc.strerror}")]
+    if not found:
         hint = " (run `make` to build it)" if src.data["output_intent"]["profile"] == "FOGRA39" else ""
-        return [src.problem(("output_intent", "profile"), f"file not found: {profile}{hint}")]
-    header = profile.read_bytes()[:20]
+        return [src.problem(where, f"file not found: {shown}{hint}")]
+    try:
+        with open(profile, "rb") as f:
+            header = f.read(20)
+    except OSError as exc:
+        return [src.problem(where, f"cannot read the profile {shown}: {exc.strerror}")]
     if header[16:20] != b"CMYK":
-        return [src.problem(("output_intent", "profile"),
-                            f"expected a CMYK ICC profile, got {header[16:20].decode('latin-1')!r} in {profile}")]
+        return [src.problem(where, f"expected a CMYK ICC profile, got {header[16:20].decode('latin-1')!r} in {shown}")]
     return []
 
 

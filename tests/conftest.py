@@ -7,7 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from pypdf import PdfReader
+
+from policyprint.fonts import use_project_fonts
+
+# Before any test loads WeasyPrint: rendering sees the brand fonts only, never the machine's.
+use_project_fonts()
+
+# Property-based tests (tests/test_fuzz.py). `make test` runs "quick": derandomised, so a run
+# is repeatable, and small. `make fuzz` runs "fuzz" (--hypothesis-profile=fuzz): 10,000 random examples.
+# Neither keeps an example database: nothing is written into the checkout.
+settings.register_profile("quick", max_examples=300, derandomize=True, database=None, print_blob=True)
+settings.register_profile("fuzz", max_examples=10_000, database=None, print_blob=True)
+settings.load_profile("quick")
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -25,8 +25,8 @@ def test_manifest_describes_the_policy(built):
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
     pdf = built / "output" / "da" / "policy.screen.pdf"
     assert entry["preflight"] == {"checks": ["page count", "page size", "fonts embedded", "brand fonts only",
-                                             "text clear of text, rules and shapes", "tags, language, title",
-                                             "page plan"], "findings": []}
+                                             "text clear of text, rules and shapes", "no missing glyphs",
+                                             "tags, language, title", "page plan"], "findings": []}
     del entry["preflight"]
     assert entry | {"warnings": []} == {
         "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,

@@ -173,3 +173,26 @@ def test_a_control_character_is_a_content_error_not_a_traceback(project_copy):
     assert check_stderr(project_copy).splitlines()[0] == (
         f"content/policy.yaml:{line}: meta.title: the invisible control character U+0007 is not allowed in "
         "content; delete it")
+
+
+def test_a_profile_path_too_long_for_the_file_system_is_a_content_error(project_copy):
+    # Found by `make fuzz` (tests/test_fuzz.py): ENAMETOOLONG was a traceback.
+    path = project_copy / "content/print.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("profile: FOGRA39", "profile: " + "x" * 300),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2, result.output
+    assert "content/print.yaml:6: output_intent.profile: cannot use the profile " in result.stderr
+    assert result.stderr.splitlines()[0].endswith(": File name too long")
+
+
+def test_a_number_where_text_belongs_is_text_to_every_later_stage(project_copy):
+    # Found by `make fuzz`: the schema let the number through, the hyphenation rule then crashed.
+    path = project_copy / "content/hyphenation.yaml"
+    text = path.read_text(encoding="utf-8").replace("Ungepolitikken: Unge|politik|ken", "Ungepolitikken: 0")
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2, result.output
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "Ungepolitikken: 0" in l)
+    assert (f"content/hyphenation.yaml:{line}: exceptions[0].Ungepolitikken: expected 'Ungepolitikken' with '|' "
+            "at break points, got '0'") in result.stderr

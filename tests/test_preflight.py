@@ -45,16 +45,85 @@ def test_missing_glyph_is_a_content_error_with_file_and_line(project_copy):
             "or as a box") in result.stderr
 
 
+THAI = "\u0e01\u0e02"
+
+
+def _thai_in_the_leaflet_template(project) -> int:
+    """Put two Thai letters (no brand font has them) into the leaflet template; return their line."""
+    template = project / "templates/leaflet.html.j2"
+    text = template.read_text(encoding="utf-8").replace('<p class="cover-policy">',
+                                                        f'<p>{THAI}</p><p class="cover-policy">')
+    template.write_text(text, encoding="utf-8")
+    return next(n for n, line in enumerate(text.splitlines(), 1) if THAI in line)
+
+
 def test_fallback_font_in_a_pdf_is_reported(project_copy):
-    # A template word that is not in the content files bypasses the content check;
-    # the PDF preflight still sees the fallback font.
-    template = project_copy / "templates/leaflet.html.j2"
-    text = template.read_text(encoding="utf-8")
-    template.write_text(text.replace('<p class="cover-policy">', '<p>\u0e01\u0e02</p><p class="cover-policy">'), encoding="utf-8")
+    # A template word that is not in the content files bypasses the content check. Rendering
+    # sees only the brand fonts, so on every machine it prints as .notdef, which preflight fails.
+    line = _thai_in_the_leaflet_template(project_copy)
     with pytest.raises(BuildError) as err:
         build(project_copy, products=("leaflet-youth",), variants=("screen",))
-    assert ("leaflet-youth / da / screen: page 1: font Noto-Sans-Thai is not a brand font "
-            "(Noto Sans, Noto Sans Arabic): some text lacks a glyph in the brand fonts") in str(err.value)
+    for char in THAI:
+        assert (f"leaflet-youth / da / screen: page 1: character '{char}' (U+{ord(char):04X}) has no glyph in "
+                f"the brand fonts and prints as a box (.notdef); it comes from templates/leaflet.html.j2:{line}"
+                ) in str(err.value)
+
+
+def _font_with_thai(path) -> None:
+    """A tiny TrueType font that covers the two Thai letters (a square each)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    def square():
+        pen = TTGlyphPen(None)
+        pen.moveTo((100, 0)), pen.lineTo((100, 600)), pen.lineTo((500, 600)), pen.lineTo((500, 0))
+        pen.closePath()
+        return pen.glyph()
+
+    names = [".notdef", "ko", "kho"]
+    fb = FontBuilder(1000, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({0x0E01: "ko", 0x0E02: "kho"})
+    fb.setupGlyf({name: square() for name in names})
+    fb.setupHorizontalMetrics({name: (600, 100) for name in names})
+    fb.setupHorizontalHeader(ascent=800, descent=-200)
+    fb.setupNameTable({"familyName": "Fallback Thai Test", "styleName": "Regular"})
+    fb.setupOS2(sTypoAscender=800, usWinAscent=800, usWinDescent=200)
+    fb.setupPost()
+    fb.save(str(path))
+
+
+def test_fonts_outside_the_project_change_nothing(project_copy, tmp_path):
+    """A font that the machine (or the user) has, which covers a character the brand fonts lack,
+    is never used: the PDFs are byte-identical with and without it, and the glyph still fails."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    line = _thai_in_the_leaflet_template(project_copy)
+    extra = tmp_path / "extra-fonts"
+    extra.mkdir()
+    _font_with_thai(extra / "FallbackThai.ttf")
+    home = tmp_path / "home"
+    (home / ".fonts").mkdir(parents=True)
+    _font_with_thai(home / ".fonts" / "FallbackThai.ttf")
+    conf = tmp_path / "extra.conf"
+    conf.write_text(f'<?xml version="1.0"?>\n<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf'
+                    f'</include><dir>{extra}</dir><cachedir>{tmp_path / "fc"}</cachedir></fontconfig>\n',
+                    encoding="utf-8")
+    command = [sys.executable, str(ROOT / "build.py"), "--root", str(project_copy), "build",
+               "--product", "leaflet-youth", "--variant", "screen", "--jobs", "1"]
+    rejected = project_copy / ".cache/rejected/da/leaflet-youth.screen.pdf"
+    runs = []
+    for env in ({}, {"FONTCONFIG_FILE": str(conf), "HOME": str(home), "XDG_DATA_HOME": str(home)}):
+        done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+        runs.append((done.returncode, rejected.read_bytes()))
+        assert done.returncode == 1, done.stderr
+        assert (f"character '\u0e01' (U+0E01) has no glyph in the brand fonts and prints as a box (.notdef); "
+                f"it comes from templates/leaflet.html.j2:{line}") in done.stderr
+    assert runs[0][1] == runs[1][1]
 
 
 def test_brand_font_names():
