@@ -123,11 +123,23 @@ def _summary(report, seconds: float) -> None:
         click.echo(f"stale: output/{rel} (no job produces it any more; remove with --prune)")
     for rel in report.pruned:
         click.echo(f"pruned: output/{rel}")
+    not_done = getattr(report, "not_done", [])
+    for job in not_done[:10]:
+        click.echo(f"not built: output/{job.path}")
+    if len(not_done) > 10:
+        click.echo(f"not built: {len(not_done) - 10} more file(s)")
+
+
+def close_bar(state: dict) -> None:
+    """Finish the progress bar once, which shows the cursor again."""
+    bar, state["bar"] = state.get("bar"), None
+    if bar is not None:
+        bar.__exit__(None, None, None)
 
 
 def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):
     """Run one build with progress and a summary; return the report, or raise PolicyprintError."""
-    from .build import build
+    from .build import Interrupted, build
     from .errors import BuildError
 
     interactive = sys.stderr.isatty() and not quiet
@@ -150,15 +162,14 @@ def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=Fals
     try:
         report = build(root, force=force, prune=prune, on_plan=on_plan, on_result=on_result, on_wait=on_wait,
                        **selection)
-    except BuildError as exc:
-        if state["bar"]:
-            state["bar"].__exit__(None, None, None)
+    except (BuildError, Interrupted) as exc:
+        close_bar(state)
         report = getattr(exc, "report", None)
         if report is not None and not quiet:
             _summary(report, time.perf_counter() - start)
         raise
-    if state["bar"]:
-        state["bar"].__exit__(None, None, None)
+    finally:
+        close_bar(state)   # always: the bar hides the terminal's cursor while it runs
     if not quiet:
         _summary(report, time.perf_counter() - start)
     return report
@@ -189,6 +200,21 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, size,
                    force=force, prune=prune)
     except PolicyprintError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted before any file was written; output/ is as it was", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        _os_error(exc)
+
+
+def _os_error(exc: OSError) -> None:
+    """A system refusal outside the write layer (a path too long, a folder not readable): one line."""
+    import errno
+
+    from .output import describe_os_error
+
+    click.echo(f"error: {describe_os_error(exc, 'cannot use')}", err=True)
+    sys.exit(2 if exc.errno == errno.ENAMETOOLONG else 1)
 
 
 @main.command("watch")
@@ -231,22 +257,47 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size,
 
 
 @main.command("check")
+@click.option("--verify", is_flag=True, help="Compare every file in output/ with the sha256 in "
+              "output/manifest.json; exit 1 on a difference. Example: --verify")
 @click.option("--pdf", "pdfs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="Preflight this PDF instead (repeatable): fonts, colours, boxes, "
                                     "output intent, tags. Example: --pdf from-designer.pdf")
 @click.pass_context
-def check_cmd(ctx: click.Context, pdfs) -> None:
+def check_cmd(ctx: click.Context, verify, pdfs) -> None:
     """Validate the content and print every problem with file:line. Writes nothing.
 
     With --pdf, run the press or screen preflight on any PDF instead, such as
     a file that came back from a designer. Exit 1 if it finds problems.
 
+    With --verify, check output/ instead: every file's sha256 against
+    output/manifest.json (a build trusts size and modification time), and no
+    file there that policyprint did not write. Exit 1 on a difference.
+
     \b
     Examples:
       python build.py check
       python build.py check --pdf output/da/policy.print.pdf
+      python build.py check --verify
     """
     from .project import load_project
+
+    if verify:
+        from .build import TOOL
+        from .output import Output
+
+        try:
+            out = Output.open(_root(ctx), TOOL, create=False)
+            problems = out.verify() if out.path.is_dir() else ["output/ does not exist: nothing was built"]
+        except PolicyprintError as exc:
+            _fail(exc)
+        except OSError as exc:
+            _os_error(exc)
+        for problem in problems:
+            click.echo(problem, err=True)
+        n = len(out.entries)
+        click.echo(f"{len(problems)} difference(s) between output/ and output/manifest.json" if problems
+                   else f"output/: all {n} file(s) match output/manifest.json")
+        sys.exit(1 if problems else 0)
 
     if pdfs:
         from . import finish
@@ -268,6 +319,8 @@ def check_cmd(ctx: click.Context, pdfs) -> None:
         project = load_project(_root(ctx))
     except PolicyprintError as exc:
         _fail(exc)
+    except OSError as exc:
+        _os_error(exc)
     click.echo(f"Content OK: {len(project.sources) + len(project.strings)} files checked.")
 
 

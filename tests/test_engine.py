@@ -72,21 +72,6 @@ def test_a_changed_output_file_is_rebuilt(cached_project):
     assert target.read_bytes() == good
 
 
-def test_manifest_describes_every_file_and_stale_ones_are_pruned_only_when_asked(cached_project):
-    stale = cached_project / "output/da/poster-old.screen.pdf"
-    stale.write_bytes(b"%PDF-1.7 old poster")
-    report = build(cached_project, products=("leaflet-youth",))
-    assert report.stale == ["da/poster-old.screen.pdf"] and stale.exists()
-    manifest = json.loads((cached_project / "output/manifest.json").read_text(encoding="utf-8"))
-    paths = {a["path"] for a in manifest["artifacts"]}
-    on_disk = {p.relative_to(cached_project / "output").as_posix()
-               for p in (cached_project / "output").rglob("*.pdf")}
-    assert paths == on_disk
-    assert next(a for a in manifest["artifacts"] if a["path"] == "da/poster-old.screen.pdf")["stale"] is True
-    report = build(cached_project, products=("leaflet-youth",), prune=True)
-    assert report.pruned == ["da/poster-old.screen.pdf"] and not stale.exists()
-
-
 def test_a_failing_job_is_reported_and_the_others_are_built(project_copy):
     path = project_copy / "content/posters.yaml"
     text = path.read_text(encoding="utf-8")
