@@ -284,10 +284,10 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
         for result in results:
             if on_result:
                 on_result(result)
-        out.begin({"building": True})
         stopped: BaseException | None = None
         rendered = run_jobs(project, todo, workers, marks, strict)
         try:
+            out.begin({"building": True})
             for result, pdf in rendered:
                 result.key = keys[result.job]
                 _finish(project, out, state, result, pdf)

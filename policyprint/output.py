@@ -206,9 +206,8 @@ class Output:
                 tmp.unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            if exc.filename and str(exc.filename) == str(tmp):
-                exc.filename = str(target)  # name the file the user knows, not its temporary name
-            raise OutputFault(describe_os_error(exc).replace(str(self.path), "output", 1)) from None
+            exc.filename = self.show(rel)  # the file the user knows, not its temporary name
+            raise OutputFault(describe_os_error(exc)) from None
 
     # ---- changes, each one true at every moment --------------------------------
 

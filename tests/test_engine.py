@@ -145,7 +145,13 @@ def test_a_killed_build_leaves_earlier_pdfs_byte_identical(project_copy):
     proc = subprocess.Popen([sys.executable, str(Path(__file__).parents[1] / "build.py"), "--root",
                              str(project_copy), "build", "--product", "policy", "--product", "leaflet-parents",
                              "--variant", "screen", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.2)
+    # Kill when a write is known to be under way: the first file has just landed (a new inode), the
+    # other is still being rendered or written. A kill after a fixed time could come before any write.
+    inodes = {p: p.stat().st_ino for p in before}
+    deadline = time.monotonic() + 300
+    while all(p.stat().st_ino == inodes[p] for p in before) and proc.poll() is None:
+        assert time.monotonic() < deadline, "no file landed"
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # No worker outlives the killed build (they would keep output/ locked).
