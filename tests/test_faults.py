@@ -345,9 +345,11 @@ def test_leftover_temporary_files_are_cleaned_up(project_copy):
     assert leftovers == ["da/.leaflet-youth.screen.pdf.policyprint.tmp"]
     assert [a.get("state") for a in manifest(output)["artifacts"]] == ["writing"]
     assert disagreements(output) == []
-    result = cli(project_copy, *args[2:])
+    # Another file this time, so that only the clean-up (not a rewrite of the same file) removes it.
+    result = cli(project_copy, "build", "--product", "leaflet-youth", "--variant", "print")
     assert result.returncode == 0, result.stderr
     assert not list(output.rglob("*.tmp"))
+    assert [a["path"] for a in manifest(output)["artifacts"]] == ["da/leaflet-youth.print.pdf"]
     assert disagreements(output) == [] and not any(a.get("state") for a in manifest(output)["artifacts"])
 
 
