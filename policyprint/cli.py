@@ -229,6 +229,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size,
     """
     from watchfiles import watch
 
+    from .build import Interrupted
+
     root = _root(ctx)
     selection = _selection(products, langs, variants, institutions, size, marks, jobs, strict)
     folders = [root / d for d in ("content", "templates", "styles")]
@@ -239,6 +241,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size,
             rebuilt = [str(r.job.path) for r in report.rendered]
             click.echo(f"{time.strftime('%H:%M:%S')} rebuilt {len(rebuilt)} file(s)"
                        + (": " + ", ".join(rebuilt) if rebuilt else ""))
+        except Interrupted:
+            raise KeyboardInterrupt from None   # Ctrl-C during a rebuild stops watching
         except ContentError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
