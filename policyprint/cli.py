@@ -252,8 +252,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, size,
             click.echo(f"{time.strftime('%H:%M:%S')} error: {exc}", err=True)
 
     click.echo(f"Watching {', '.join(f.name + '/' for f in folders)} (Ctrl-C stops)")
-    once()
     try:
+        once()
         for _changes in watch(*folders, debounce=300, step=100):
             once()
     except KeyboardInterrupt:
