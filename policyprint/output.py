@@ -106,6 +106,7 @@ class Output:
         self.entries: dict[str, dict] = {}
         self.built_from = ""
         self.flags: dict[str, bool] = {}
+        self._json: dict[str, str] = {}   # each entry serialised once: a save only joins them
 
     # ---- opening -------------------------------------------------------------
 
@@ -182,14 +183,29 @@ class Output:
 
     # ---- the manifest --------------------------------------------------------
 
-    def save(self) -> None:
-        """Write manifest.json atomically: a fixed temporary name in output/, then a rename."""
-        data = {"tool": self.tool, "built_from": self.built_from, **self.flags,
-                "artifacts": [self.entries[rel] for rel in sorted(self.entries)]}
-        self._write_file(f".{MANIFEST}.tmp", MANIFEST,
-                         (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode())
+    def save(self, sync: bool = False) -> None:
+        """Write manifest.json atomically: a fixed temporary name in output/, then a rename.
 
-    def _write_file(self, tmp_rel: str, rel: str, data: bytes) -> None:
+        A save during a build is not fsynced (a rename is atomic against kills; the
+        PDFs and the final save are synced): it is made twice per file, and each
+        entry is serialised only when it changes, so a save costs one join and one write.
+        """
+        head = {"tool": self.tool, "built_from": self.built_from, **self.flags}
+        items = []
+        for rel in sorted(self.entries):
+            entry = self.entries[rel]
+            cached = self._json.get(rel)
+            if cached is None or cached[0] is not entry:
+                cached = (entry, "    " + json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    "))
+                self._json[rel] = cached
+            items.append(cached[1])
+        for rel in [rel for rel in self._json if rel not in self.entries]:
+            del self._json[rel]
+        text = json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "artifacts": [\n' + \
+            ",\n".join(items) + ("\n  ]\n}\n" if items else "  ]\n}\n")
+        self._write_file(f".{MANIFEST}.tmp", MANIFEST, text.encode(), sync=sync)
+
+    def _write_file(self, tmp_rel: str, rel: str, data: bytes, sync: bool = True) -> None:
         tmp = self.path / tmp_rel
         target = self.path / rel
         try:
@@ -200,7 +216,8 @@ class Output:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                     f.flush()
-                    os.fsync(f.fileno())
+                    if sync:
+                        os.fsync(f.fileno())
                 os.replace(tmp, target)
             except BaseException:
                 tmp.unlink(missing_ok=True)
@@ -302,7 +319,7 @@ class Output:
             entry = self.entries[rel]
             self.entries[rel] = {"path": rel, "stale": True, "bytes": entry.get("bytes"),
                                  "sha256": entry.get("sha256")}
-        self.save()
+        self.save(sync=True)
 
     # ---- checking ----------------------------------------------------------------
 
