@@ -171,12 +171,22 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, marks: bool, stric
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:
     """Kill the pool's workers at once: they only render, and nothing of theirs reaches output/."""
+    from multiprocessing.connection import wait
+
     # ProcessPoolExecutor has no public way to stop running work before Python 3.14 (kill_workers()).
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
         try:
             process.kill()
         except (OSError, AttributeError):
             pass
+    wait([p.sentinel for p in processes], timeout=5)
+    # A worker killed while it sent a result leaves half a message in the result pipe, and the
+    # executor's manager thread would wait for the rest forever (this process holds the pipe's
+    # write end too). With the workers dead, close that end: the thread reads EOF and ends.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 # ---- the build ---------------------------------------------------------------

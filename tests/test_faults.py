@@ -240,6 +240,42 @@ def test_ctrl_c_stops_at_once_shows_the_cursor_and_says_what_is_left(project_cop
     assert manifest(output).get("interrupted") is True
 
 
+TORN = """
+import gc, multiprocessing.queues, os, struct, sys, time
+sys.path.insert(0, {root!r})
+import policyprint.runner as runner
+def run_safely(self, job):
+    # This worker dies while it sends its result: half a message is in the result pipe.
+    queue = next(o for o in gc.get_objects() if isinstance(o, multiprocessing.queues.SimpleQueue))
+    os.write(queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half a result")
+    open({marker!r}, "w").close()
+    time.sleep(600)
+runner.JobRunner.run_safely = run_safely
+from policyprint.cli import main
+main()
+"""
+
+
+def test_ctrl_c_stops_even_when_a_worker_was_sending_its_result(project_copy, tmp_path):
+    """Killing a worker in the middle of sending a result (a PDF) left the pool's reader thread waiting
+    for the rest of the message forever: the build hung after Ctrl-C (found by `timeout -s INT 5`)."""
+    marker = tmp_path / "torn"
+    code = TORN.format(root=str(ROOT), marker=str(marker))
+    proc = subprocess.Popen([sys.executable, "-c", code, "--root", str(project_copy), "build", "--product",
+                             "leaflet-youth", "--product", "leaflet-staff", "--variant", "screen", "--jobs", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(marker.exists, what="a worker to send half a result")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted: 0 file(s) written, 2 not built" in err
+
+
 def _drain(fd: int, chunks: list) -> None:
     while True:
         try:
