@@ -291,7 +291,7 @@ def check_cmd(ctx: click.Context, verify, pdfs) -> None:
 
         try:
             out = Output.open(_root(ctx), TOOL, create=False)
-            problems = out.verify() if out.path.is_dir() else ["output/ does not exist: nothing was built"]
+            problems = out.verify() if out.path.is_dir() else []   # nothing built yet: nothing differs
         except PolicyprintError as exc:
             _fail(exc)
         except OSError as exc:
