@@ -1,28 +1,27 @@
-"""Orchestration: load → validate → plan → (cache) → render/write in workers → manifest.
+"""Orchestration: load → validate → plan → (cache) → render in workers → write (policyprint.output).
 
 The main process plans, keys and writes; worker processes render. Every file
-is written atomically by the main process, under a lock on output/.
+is written atomically by the main process, under a lock on output/, and the
+manifest is kept true as each file lands (see policyprint/output.py).
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import json
 import os
 import signal
 import tempfile
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
 from . import __version__
 from .cache import Keyer, State
-from .errors import BuildError
+from .errors import BuildError, PolicyprintError
+from .output import Output, OutputFault, close_inherited_lock, contained, refuse_link
+from .output import build_lock as _output_lock
 from .plan import ALL_VARIANTS, BOOKLET_SHEET_MM, PAGE_SIZES_MM, POSTER_SIZES, Job, plan
 from .project import Project, load_project
 from .runner import JobResult, JobRunner
@@ -38,6 +37,7 @@ class BuildReport:
     stale: list[str] = field(default_factory=list)    # files no job produces any more
     pruned: list[str] = field(default_factory=list)
     outdated: list[str] = field(default_factory=list)  # files outside this build whose inputs changed
+    not_done: list[Job] = field(default_factory=list)  # planned jobs an interrupted build did not finish
 
     @property
     def failed(self) -> list[JobResult]:
@@ -78,50 +78,26 @@ def inputs_hash(root: Path) -> str:
     return h.hexdigest()
 
 
-@contextmanager
 def build_lock(output: Path, timeout: float = LOCK_TIMEOUT_S, on_wait=None):
     """Hold an exclusive lock on output/ so that two builds never interleave their writes."""
-    global _LOCK_FILE
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / ".lock"
-    with open(path, "a+") as f:
-        _LOCK_FILE = f
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            f.seek(0)
-            holder = f.read().strip() or "unknown"
-            if on_wait:
-                on_wait(holder)
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise BuildError(f"another build (pid {holder}) is still writing {output}; "
-                                         f"gave up after {timeout:g} s") from None
-                    time.sleep(0.2)
-        f.seek(0)
-        f.truncate()
-        f.write(str(os.getpid()))
-        f.flush()
-        try:
-            yield
-        finally:
-            _LOCK_FILE = None
-            f.seek(0)
-            f.truncate()
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return _output_lock(output, timeout=timeout, on_wait=on_wait)
+
+
+class Interrupted(PolicyprintError):
+    """Ctrl-C or SIGTERM stopped the build; `report` says what was finished and what not (exit 130)."""
+
+    exit_code = 130
+
+    def __init__(self, report: BuildReport):
+        self.report = report
+        done = sum(not r.cached and r.ok for r in report.results)
+        super().__init__(f"interrupted: {done} file(s) written, {len(report.not_done)} not built; "
+                         "earlier files are whole and output/manifest.json matches the disk")
 
 
 # ---- workers ---------------------------------------------------------------
 
 _RUNNER: JobRunner | None = None
-_LOCK_FILE = None  # the open lock file of the running build, if any
 _PROJECT: Project | None = None  # the loaded project, inherited by forked workers
 
 
@@ -140,8 +116,7 @@ def _init_worker(root: str) -> None:
     global _RUNNER
     # A forked worker shares the lock's open file: close its copy, so that a
     # killed build's workers can never keep output/ locked; and die with the parent.
-    if _LOCK_FILE is not None:
-        os.close(_LOCK_FILE.fileno())
+    close_inherited_lock()
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C
     project = _PROJECT if _PROJECT is not None and str(_PROJECT.root) == root else load_project(root)
@@ -194,12 +169,36 @@ def run_jobs(project: Project, jobs: list[Job], workers: int):
     context = multiprocessing.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
                                initializer=_init_worker, initargs=(str(project.root),))
+    finished = False
     try:
         futures = [pool.submit(_run_group, group) for group in groups]
         for future in as_completed(futures):
             yield from future.result()
+        finished = True
     finally:
+        if not finished:   # Ctrl-C, a kill or a write fault: stop now, not after the running renders
+            _kill_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's workers at once: they only render, and nothing of theirs reaches output/."""
+    from multiprocessing.connection import wait
+
+    # ProcessPoolExecutor has no public way to stop running work before Python 3.14 (kill_workers()).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        try:
+            process.kill()
+        except (OSError, AttributeError):
+            pass
+    wait([p.sentinel for p in processes], timeout=5)
+    # A worker killed while it sent a result leaves half a message in the result pipe, and the
+    # executor's manager thread would wait for the rest forever (this process holds the pipe's
+    # write end too). With the workers dead, close that end: the thread reads EOF and ends.
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 # ---- the build ---------------------------------------------------------------
@@ -247,6 +246,8 @@ def _unchanged(root: Path, options: dict) -> BuildReport | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     output = root / "output"
+    if output.is_symlink():
+        return None   # the full path refuses it
     if last.get("fingerprint") != fingerprint(root, options, inputs_hash(root)) or \
             last.get("outputs") != _output_listing(output):
         return None
@@ -283,7 +284,9 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
     output = project.root / "output"
     workers = jobs or os.cpu_count() or 1
     with build_lock(output, timeout=lock_timeout, on_wait=on_wait):
-        _remove_temporary_files(output)
+        out = Output.open(project.root, TOOL)
+        out.refuse_foreign()   # never overwrite or delete a file this tool did not write
+        out.settle()           # a killed build's temporary files and half-recorded entries
         state = State.load(project)
         keyer = Keyer(project)
         results, todo, keys = [], [], {}
@@ -296,6 +299,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                                    sha256=artifact["sha256"], warnings=artifact["warnings"], cached=True,
                                    key=keys[job], checks=artifact["preflight"]["checks"])
                 results.append(_strict(result, strict))
+                out.keep(rel, artifact)
             else:
                 todo.append(job)
         if on_plan:
@@ -303,25 +307,40 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
         for result in results:
             if on_result:
                 on_result(result)
-        for result, pdf in run_jobs(project, todo, workers):
-            result.key = keys[result.job]
-            _strict(result, strict)
-            _finish(project, output, state, result, pdf)
-            results.append(result)
-            if on_result:
-                on_result(result)
-        producible = producible_paths(project)
-        stale = stale_files(output, producible)
-        pruned = []
-        if prune:
-            for rel in stale:
-                (output / rel).unlink(missing_ok=True)
-                state.forget(rel)
-                pruned.append(rel)
-            stale = []
-        outdated = out_of_date(state, keyer, {job.path.as_posix() for job in planned}, producible)
-        write_manifest(project, output, state, producible, inputs, outdated)
-        ok = all(r.ok for r in results)
+        stopped: BaseException | None = None
+        rendered = run_jobs(project, todo, workers)
+        try:
+            out.begin({"building": True})
+            for result, pdf in rendered:
+                result.key = keys[result.job]
+                _strict(result, strict)
+                _finish(project, out, state, result, pdf)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        except (KeyboardInterrupt, OutputFault) as exc:
+            stopped = exc
+        finally:
+            rendered.close()   # on a stop, this kills the workers at once
+        stale, pruned, outdated = [], [], []
+        if stopped is None:
+            producible = producible_paths(project)
+            stale = stale_files(out, producible)
+            if prune:
+                for rel in stale:
+                    out.delete(rel)
+                    state.forget(rel)
+                    pruned.append(rel)
+                stale = []
+            outdated = out_of_date(state, keyer, {job.path.as_posix() for job in planned}, producible)
+            out.finish(inputs, set(stale), set(outdated))
+        else:
+            out.flags = {"interrupted": True}
+            try:
+                out.save()
+            except OutputFault:
+                pass   # the manifest on disk is still true: every entry was settled as its file landed
+        ok = stopped is None and all(r.ok for r in results)
         state.last = {
             "fingerprint": fp if ok else "", "outputs": _output_listing(output), "stale": stale,
             "outdated": outdated,
@@ -329,8 +348,20 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                          "pages": r.pages, "bytes": r.bytes, "sha256": r.sha256, "warnings": r.warnings}
                         for r in sorted(results, key=lambda r: r.job.path)],
         }
-        state.save(write_atomic)
-    report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned, outdated)
+        try:
+            state.save(write_atomic)
+        except OSError:
+            if stopped is None:
+                raise
+    done = {r.job for r in results}
+    report = BuildReport(output, sorted(results, key=lambda r: r.job.path), stale, pruned, outdated=outdated,
+                         not_done=[job for job in planned if job not in done])
+    if isinstance(stopped, KeyboardInterrupt):
+        raise Interrupted(report) from None
+    if stopped is not None:
+        written = sum(not r.cached and r.ok for r in results)
+        raise OutputFault(f"{stopped}; {written} file(s) written, {len(report.not_done)} not; "
+                          "output/manifest.json lists what is on disk") from None
     if report.failed:
         error = BuildError("\n".join(f"{r.job.describe()}: {e}" for r in report.failed for e in r.errors))
         error.report = report
@@ -346,25 +377,23 @@ def _strict(result: JobResult, strict: bool) -> JobResult:
     return result
 
 
-def _finish(project: Project, output: Path, state: State, result: JobResult, pdf: bytes | None) -> None:
+def _finish(project: Project, out: Output, state: State, result: JobResult, pdf: bytes | None) -> None:
     """Write a finished job's PDF (or keep a rejected one aside) and record it."""
     job = result.job
+    rel = job.path.as_posix()
     if result.ok:
-        write_atomic(output / job.path, pdf)
         result.bytes = len(pdf)
         result.sha256 = hashlib.sha256(pdf).hexdigest()
-        state.record(job, result.key, artifact(project, result))
+        entry = artifact(project, result)
+        out.write(rel, pdf, entry)
+        state.record(job, result.key, entry)
     elif pdf is not None:
         # Keep the rejected file out of output/, where it can be inspected.
-        rejected = project.root / ".cache" / "rejected" / job.path
+        folder = project.root / ".cache" / "rejected"
+        refuse_link(folder)
+        rejected = contained(folder, rel)
         write_atomic(rejected, pdf)
         result.errors.append(f"the rejected PDF is kept at {rejected.relative_to(project.root)}")
-
-
-def _remove_temporary_files(output: Path) -> None:
-    """Remove temporary files a killed build left behind (never a finished PDF)."""
-    for tmp in output.rglob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
 
 
 def producible_paths(project: Project) -> set[str]:
@@ -379,10 +408,9 @@ def producible_paths(project: Project) -> set[str]:
     return paths
 
 
-def stale_files(output: Path, producible: set[str]) -> list[str]:
-    """PDFs in output/ that no job produces any more."""
-    return sorted(p.relative_to(output).as_posix() for p in output.rglob("*.pdf")
-                  if p.relative_to(output).as_posix() not in producible)
+def stale_files(out: Output, producible: set[str]) -> list[str]:
+    """Files this tool wrote into output/ (its manifest says so) that no job produces any more."""
+    return sorted(rel for rel in out.entries if rel not in producible)
 
 
 def artifact(project: Project, result: JobResult) -> dict:
@@ -411,24 +439,3 @@ def out_of_date(state: State, keyer: Keyer, planned: set[str], producible: set[s
         if keyer.key(Job(*entry["job"])) != entry["key"]:
             outdated.append(rel)
     return outdated
-
-
-def write_manifest(project: Project, output: Path, state: State, producible: set[str], inputs: str,
-                   outdated: list[str] = ()) -> None:
-    """Describe every PDF in output/: built ones from the build state (out-of-date ones marked),
-    others as stale."""
-    artifacts = []
-    for pdf in sorted(output.rglob("*.pdf")):
-        rel = pdf.relative_to(output).as_posix()
-        entry = state.entries.get(rel)
-        if entry and rel in producible:
-            artifact = entry["artifact"]
-            if rel in outdated:   # its inputs changed; the next build that selects it rebuilds it
-                artifact = {**artifact, "status": "out-of-date"}
-            artifacts.append(artifact)
-        else:
-            data = pdf.read_bytes()
-            artifacts.append({"path": rel, "stale": True, "bytes": len(data),
-                              "sha256": hashlib.sha256(data).hexdigest()})
-    manifest = {"tool": TOOL, "built_from": inputs, "artifacts": artifacts}
-    write_atomic(output / "manifest.json", (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode())

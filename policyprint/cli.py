@@ -186,11 +186,23 @@ def _summary(report, seconds: float) -> None:
     if len(report.outdated) > OUTDATED_SHOWN:
         click.echo(f"out of date: {len(report.outdated) - OUTDATED_SHOWN} more file(s); output/manifest.json marks "
                    "each with \"status\": \"out-of-date\"")
+    not_done = getattr(report, "not_done", [])
+    for job in not_done[:10]:
+        click.echo(f"not built: output/{job.path}")
+    if len(not_done) > 10:
+        click.echo(f"not built: {len(not_done) - 10} more file(s)")
+
+
+def close_bar(state: dict) -> None:
+    """Finish the progress bar once, which shows the cursor again."""
+    bar, state["bar"] = state.get("bar"), None
+    if bar is not None:
+        bar.__exit__(None, None, None)
 
 
 def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=False):
     """Run one build with progress and a summary; return the report, or raise PolicyprintError."""
-    from .build import build
+    from .build import Interrupted, build
     from .errors import BuildError
 
     interactive = sys.stderr.isatty() and not quiet
@@ -213,15 +225,14 @@ def _run_build(root: Path, selection: dict, force=False, prune=False, quiet=Fals
     try:
         report = build(root, force=force, prune=prune, on_plan=on_plan, on_result=on_result, on_wait=on_wait,
                        **selection)
-    except BuildError as exc:
-        if state["bar"]:
-            state["bar"].__exit__(None, None, None)
+    except (BuildError, Interrupted) as exc:
+        close_bar(state)
         report = getattr(exc, "report", None)
         if report is not None and not quiet:
             _summary(report, time.perf_counter() - start)
         raise
-    if state["bar"]:
-        state["bar"].__exit__(None, None, None)
+    finally:
+        close_bar(state)   # always: the bar hides the terminal's cursor while it runs
     if not quiet:
         _summary(report, time.perf_counter() - start)
     return report
@@ -252,6 +263,21 @@ def build_cmd(ctx: click.Context, products, langs, variants, institutions, only_
                                           marks, jobs, strict), force=force, prune=prune)
     except PolicyprintError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("interrupted before any file was written; output/ is as it was", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        _os_error(exc)
+
+
+def _os_error(exc: OSError) -> None:
+    """A system refusal outside the write layer (a path too long, a folder not readable): one line."""
+    import errno
+
+    from .output import describe_os_error
+
+    click.echo(f"error: {describe_os_error(exc, 'cannot use')}", err=True)
+    sys.exit(2 if exc.errno == errno.ENAMETOOLONG else 1)
 
 
 @main.command("watch")
@@ -267,6 +293,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
     """
     from watchfiles import watch
 
+    from .build import Interrupted
+
     root = _root(ctx)
     selection = _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict)
     folders = [root / d for d in ("content", "templates", "styles")]
@@ -277,6 +305,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
             rebuilt = [str(r.job.path) for r in report.rendered]
             click.echo(f"{time.strftime('%H:%M:%S')} rebuilt {len(rebuilt)} file(s)"
                        + (": " + ", ".join(rebuilt) if rebuilt else ""))
+        except Interrupted:
+            raise KeyboardInterrupt from None   # Ctrl-C during a rebuild stops watching
         except ContentError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
@@ -286,8 +316,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
             click.echo(f"{time.strftime('%H:%M:%S')} error: {exc}", err=True)
 
     click.echo(f"Watching {', '.join(f.name + '/' for f in folders)} (Ctrl-C stops)")
-    once()
     try:
+        once()
         for _changes in watch(*folders, debounce=300, step=100):
             once()
     except KeyboardInterrupt:
@@ -295,6 +325,8 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
 
 
 @main.command("check")
+@click.option("--verify", is_flag=True, help="Compare every file in output/ with the sha256 in "
+              "output/manifest.json; exit 1 on a difference. Example: --verify")
 @click.option("--pdf", "pdfs", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="Preflight this PDF instead (repeatable): fonts, colours, boxes, "
                                     "output intent, tags. Example: --pdf from-designer.pdf")
@@ -305,7 +337,7 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
 @click.option("--booklet", "kind", flag_value="booklet", help="Check --pdf files as office booklets (A4 "
               "landscape sheets, fonts embedded). Example: --pdf policy.booklet.pdf --booklet")
 @click.pass_context
-def check_cmd(ctx: click.Context, pdfs, kind) -> None:
+def check_cmd(ctx: click.Context, verify, pdfs, kind) -> None:
     """Validate the content and print every problem with file:line. Writes nothing.
 
     With --pdf, run the press, screen or booklet preflight on any PDF instead,
@@ -313,16 +345,39 @@ def check_cmd(ctx: click.Context, pdfs, kind) -> None:
     --booklet chooses the check, otherwise it is guessed. Exit 1 if it finds
     problems.
 
+    With --verify, check output/ instead: every file's sha256 against
+    output/manifest.json (a build trusts size and modification time), and no
+    file there that policyprint did not write. Exit 1 on a difference.
+
     \b
     Examples:
       ./build.py check
       ./build.py check --pdf output/da/policy.print.pdf
+      ./build.py check --verify
     """
     from .project import load_project
 
     if kind and not pdfs:
         raise click.UsageError("--press, --screen and --booklet choose the check for --pdf files; "
                                "give one with --pdf FILE")
+    if verify:
+        from .build import TOOL
+        from .output import Output
+
+        try:
+            out = Output.open(_root(ctx), TOOL, create=False)
+            problems = out.verify() if out.path.is_dir() else []   # nothing built yet: nothing differs
+        except PolicyprintError as exc:
+            _fail(exc)
+        except OSError as exc:
+            _os_error(exc)
+        for problem in problems:
+            click.echo(problem, err=True)
+        n = len(out.entries)
+        click.echo(f"{len(problems)} difference(s) between output/ and output/manifest.json" if problems
+                   else f"output/: all {n} file(s) match output/manifest.json")
+        sys.exit(1 if problems else 0)
+
     if pdfs:
         from . import finish
 
@@ -347,6 +402,8 @@ def check_cmd(ctx: click.Context, pdfs, kind) -> None:
         project = load_project(_root(ctx))
     except PolicyprintError as exc:
         _fail(exc)
+    except OSError as exc:
+        _os_error(exc)
     warnings = advice(project)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
