@@ -38,7 +38,9 @@ def _root(ctx: click.Context) -> Path:
             reason = f"it has no {MARKER}" if root.is_dir() else "no such folder"
         except OSError as exc:
             reason = exc.strerror or str(exc)
-        _usage(f"--root {root} is not a project folder: {reason}")
+        shown = str(root) if len(str(root)) <= 120 else \
+            f"{str(root)[:60]}…{str(root)[-40:]} ({len(str(root)):,} characters)"
+        _usage(f"--root {shown} is not a project folder: {reason}")
     return root
 
 

@@ -196,8 +196,8 @@ def test_a_root_of_120000_characters_gives_one_line(tmp_path):
     assert_no_traceback(result)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and len(lines[0]) < 300, lines
-    assert lines[0].startswith(f"error: cannot use {str(tmp_path)[:20]}") and \
-        lines[0].endswith("characters): File name too long (ENAMETOOLONG)")
+    assert lines[0].startswith(f"error: --root {str(tmp_path)[:20]}") and \
+        lines[0].endswith("characters) is not a project folder: File name too long")
 
 
 # ---- 9. Ctrl-C -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def _fake_render(monkeypatch, job: Job) -> None:
     monkeypatch.setattr(b, "plan", lambda project, *args, **kwargs: [job])
     monkeypatch.setattr(b.Keyer, "key", lambda self, job: "key")
 
-    def run_jobs(project, jobs, workers, marks, strict):
+    def run_jobs(project, jobs, workers):
         for j in jobs:
             yield JobResult(j, ok=True, pages=1), b"%PDF-1.7 crafted\n%%EOF\n"
 
