@@ -10,6 +10,7 @@ timestamp, so they are the same bytes on every machine with the same fonts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -76,6 +77,23 @@ def static_faces(brand: dict) -> list[dict]:
                     _instance(source, weight, target)
                 faces.append({"family": font["family"], "weight": weight, "style": style, "path": target})
     return faces
+
+
+@functools.lru_cache(maxsize=8)
+def _advances(path: Path) -> tuple[dict[int, int], int]:
+    """A font's advance widths by character, and its units per em."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)
+    metrics = font["hmtx"].metrics
+    return ({code: metrics[name][0] for code, name in font.getBestCmap().items()}, font["head"].unitsPerEm)
+
+
+def text_width(faces: list[dict], text: str, size_pt: float, weight: int = 400) -> float:
+    """How wide `text` sets in the nearest upright face of `faces` at `size_pt`, in points (no kerning)."""
+    face = min((f for f in faces if f["style"] == "normal"), key=lambda f: abs(f["weight"] - weight))
+    advances, upem = _advances(face["path"])
+    return sum(advances.get(ord(ch), upem // 2) for ch in text) * size_pt / upem
 
 
 def prepare() -> None:
