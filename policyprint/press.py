@@ -92,9 +92,11 @@ def press_finisher(condition: str, info: str, marks: bool = False):
                 states[KNOCKOUT] = pydyf.Dictionary({"Type": "/ExtGState", "OP": "false", "op": "false", "OPM": 1})
         # 7. SVG text with text-anchor is drawn in a transparency group; an opaque one is only a
         # form. Without the group, a RIP that ignores the output intent cannot blend its black.
+        # A group drawn at an opacity under 1 (SVG opacity) stays: its content blends as a whole.
+        translucent = _drawn_translucent(pdf, streams)
         for stream in streams:
             group = stream.extra.get("Group")
-            if group is not None and _opaque(pdf, stream):
+            if group is not None and id(stream) not in translucent and _opaque(pdf, stream):
                 del stream.extra["Group"]
         if marks:
             _add_crop_marks(pdf, pages)
@@ -111,6 +113,29 @@ def press_finisher(condition: str, info: str, marks: bool = False):
                 del space[name]
 
     return finish
+
+
+_ALPHA_STATE = re.compile(rb"^/[aA]([\d.]+) gs$")   # WeasyPrint's set_alpha names its states by the alpha
+_DRAW_FORM = re.compile(rb"^/(\S+) Do$")
+
+
+def _drawn_translucent(pdf, streams) -> set[int]:
+    """The ids of the forms that a stream draws while its alpha is under 1."""
+    found = set()
+    for stream in streams:
+        alpha, saved = 1.0, []
+        xobjects = _deref(pdf, stream._resources.get("XObject")) or {}  # noqa: SLF001
+        for item in stream.stream:
+            data = (item if isinstance(item, bytes) else str(item).encode()).strip()
+            if (m := _ALPHA_STATE.match(data)):
+                alpha = float(m.group(1))
+            elif alpha < 1 and (m := _DRAW_FORM.match(data)) and m.group(1).decode() in xobjects:
+                found.add(id(_deref(pdf, xobjects[m.group(1).decode()])))
+            elif data == b"q":
+                saved.append(alpha)
+            elif data == b"Q" and saved:
+                alpha = saved.pop()
+    return found
 
 
 def _opaque(pdf, stream) -> bool:
@@ -535,45 +560,48 @@ def check_colour_space_leftovers(reader) -> list[str]:
 def check_bleed(pdf: bytes, bleed_mm: float, dpi: int = 100) -> list[str]:
     """Whatever touches the trim runs on into the bleed, on all four edges.
 
-    Renders each page's BleedBox and compares, along each edge, the ink in a thin
-    strip just inside the trim with the ink in a strip at the outer bleed edge: a
-    colour that stops at the trim leaves a white line when the sheet is cut.
+    Renders a strip along each edge of each page's BleedBox (pypdfium2), and
+    compares the ink in a line just inside the trim with the ink at the outer
+    bleed edge: a colour that stops at the trim leaves a white line when the
+    sheet is cut. Only the strips are rasterised, to keep memory low.
     """
     import pypdfium2 as pdfium
 
     findings = []
+    scale = dpi / 72
+    px_mm = dpi / 25.4
     document = pdfium.PdfDocument(pdf)
     try:
         for index in range(len(document)):
             page = document[index]
-            left, bottom, right, top = page.get_bleedbox()
-            tl, tb, tr, tt = page.get_trimbox()
             ml, mb, mr, mt = page.get_mediabox()
-            scale = dpi / 72
-            # Render the whole MediaBox and crop to the BleedBox (it may carry crop marks outside).
-            image = page.render(scale=scale, may_draw_forms=False, grayscale=False).to_pil().convert("L")
-            ox, oy = (left - ml) * scale, (mt - top) * scale
-            bleed = image.crop((round(ox), round(oy), round(ox + (right - left) * scale),
-                                round(oy + (top - bottom) * scale)))
-            px_mm = dpi / 25.4
-            b = (tl - left) * scale          # bleed width in pixels
-            w, h = bleed.size
-            inner = max(1, round(0.4 * px_mm))
-            edges = {
-                "top": (lambda x: (x, round(b) + inner), lambda x: (x, 1), w, "horizontal"),
-                "bottom": (lambda x: (x, h - 1 - round(b) - inner), lambda x: (x, h - 2), w, "horizontal"),
-                "left": (lambda y: (round(b) + inner, y), lambda y: (1, y), h, "vertical"),
-                "right": (lambda y: (w - 1 - round(b) - inner, y), lambda y: (w - 2, y), h, "vertical"),
+            left, bottom, right, top = page.get_bleedbox()
+            tl = page.get_trimbox()[0]
+            bleed = tl - left                      # points
+            strip = bleed + 1.5 * MM               # the bleed and a little of the page
+            inner = round((bleed + 0.4 * MM) * scale)   # a line 0.4 mm inside the trim, in pixels
+            # Each edge's strip, as what to crop off the MediaBox's left, bottom, right and top, in points.
+            gl, gb, gr, gt = left - ml, bottom - mb, mr - right, mt - top
+            width, height = right - left, top - bottom
+            crops = {
+                "top": (gl, gb + height - strip, gr, gt),
+                "bottom": (gl, gb, gr, gt + height - strip),
+                "left": (gl, gb, gr + width - strip, gt),
+                "right": (gl + width - strip, gb, gr, gt),
             }
-            pixels = bleed.load()
-            for edge, (inside, outside, length, _) in edges.items():
-                start, end = round(b), length - round(b)   # along the trim line only
-                missing = sum(1 for t in range(start, end)
-                              if pixels[inside(t)] < 245 and pixels[outside(t)] >= 250)
-                missing_mm = missing / px_mm
-                if missing_mm >= 1.0:
+            for edge, crop in crops.items():
+                image = page.render(scale=scale, crop=crop, grayscale=True, may_draw_forms=False).to_pil()
+                pixels, (w, h) = image.load(), image.size
+                if edge in ("top", "bottom"):
+                    outer_at, inner_at = (1, inner) if edge == "top" else (h - 2, h - 1 - inner)
+                    pairs = [((x, inner_at), (x, outer_at)) for x in range(round(bleed * scale), w - round(bleed * scale))]
+                else:
+                    outer_at, inner_at = (1, inner) if edge == "left" else (w - 2, w - 1 - inner)
+                    pairs = [((inner_at, y), (outer_at, y)) for y in range(round(bleed * scale), h - round(bleed * scale))]
+                missing = sum(1 for i, o in pairs if pixels[i] < 245 and pixels[o] >= 250) / px_mm
+                if missing >= 1.0:
                     findings.append(f"page {index + 1}: {edge} edge: ink stops at the trim along "
-                                    f"{missing_mm:.0f} mm; extend it {bleed_mm:g} mm into the bleed")
+                                    f"{missing:.0f} mm; extend it {bleed_mm:g} mm into the bleed")
             page.close()
     finally:
         document.close()

@@ -229,3 +229,18 @@ def test_text_under_the_minimum_fails_with_page_size_and_words(project_copy):
         build(project_copy, products=("leaflet-staff",), variants=("screen",))
     assert ('leaflet-staff / da / screen: page 3: 9 pt text ("Dagtilbud · 0–5 år") under the leaflet minimum '
             'of 9.5 pt') in str(err.value), str(err.value)
+
+
+def test_only_opaque_transparency_groups_are_flattened():
+    # SVG text with text-anchor is drawn in a group; one inside opacity < 1 must keep its group.
+    from weasyprint import HTML
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100">'
+           '<text x="100" y="40" text-anchor="middle" fill="black">Opaque</text>'
+           '<g opacity="0.5"><text x="100" y="80" text-anchor="middle" fill="black">Half</text></g></svg>')
+    pdf = HTML(string=f"<html><body>{svg}</body></html>").write_pdf(
+        finisher=press.press_finisher("FOGRA39", "test"))
+    reader = PdfReader(__import__("io").BytesIO(pdf))
+    forms = [x.get_object() for x in press._forms(reader.pages[0]["/Resources"], set())]
+    grouped = [f for f in forms if "/Group" in f]
+    assert len(forms) >= 2 and len(grouped) >= 1 and len(grouped) < len(forms)
