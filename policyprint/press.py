@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from dataclasses import dataclass
 
 MM = 72 / 25.4
@@ -302,21 +303,18 @@ class _Font:
             for k, width in enumerate(font.get("/Widths", [])):
                 self.widths[first + k] = float(width)
 
-    def codes(self, data: bytes) -> list[int]:
-        if self.two_byte:
-            return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
-        return list(data)
-
-    def advance(self, data: bytes) -> float:
-        """The advance of a string in text space units per 1 of font size (thousandths / 1000)."""
-        return sum(self.widths.get(c, self.default_width) for c in self.codes(data)) / 1000
-
-    def decode(self, data: bytes) -> str:
-        if self.two_byte:
-            codes = [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data) - 1, 2)]
-        else:
-            codes = list(data)
-        return "".join(self.map.get(c, "") for c in codes)
+    def show(self, strings: list) -> tuple[str, float]:
+        """The text of a Tj/TJ operand list, and its advance per 1 of font size (TJ numbers included)."""
+        text, advance = [], 0.0
+        widths, default, chars = self.widths, self.default_width, self.map
+        for item in strings:
+            if isinstance(item, bytes):
+                codes = struct.unpack(f">{len(item) // 2}H", item[:len(item) // 2 * 2]) if self.two_byte else item
+                text.extend(chars.get(c, "") for c in codes)
+                advance += sum(widths.get(c, default) for c in codes)
+            elif isinstance(item, float):
+                advance -= item
+        return "".join(text), advance / 1000
 
 
 def text_runs(reader) -> list[TextRun]:
@@ -393,14 +391,12 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
         elif op in (b"Tj", b"TJ", b"'", b'"'):
             strings = operands[-1] if op == b"TJ" else [operands[-1]] if operands else []
             font = state["font"]
-            text = "".join(font.decode(s) for s in strings if isinstance(s, bytes)) if font else ""
+            text, advance = font.show(strings) if font else ("", 0.0)
             m = _mul(tm, state["ctm"])
             size = abs(state["size"]) * math.sqrt(abs(m[0] * m[3] - m[1] * m[2]))
             run = TextRun(page, round(size, 2), state["fill"], font.name if font else "",
                           state["op"], text, m[5], m[4])
             # Where the pen stands after the string (glyph widths and TJ adjustments).
-            advance = sum(font.advance(x) if isinstance(x, bytes) else -x / 1000 for x in strings
-                          if isinstance(x, (bytes, float))) if font else 0.0
             tm = _mul((1, 0, 0, 1, advance * state["size"], 0), tm)
             run.end_x = _mul(tm, state["ctm"])[4]
             last = runs[-1] if runs else None
@@ -591,14 +587,15 @@ def check_bleed(pdf: bytes, bleed_mm: float, dpi: int = 100) -> list[str]:
             }
             for edge, crop in crops.items():
                 image = page.render(scale=scale, crop=crop, grayscale=True, may_draw_forms=False).to_pil()
-                pixels, (w, h) = image.load(), image.size
+                w, h = image.size
+                b = round(bleed * scale)
                 if edge in ("top", "bottom"):
                     outer_at, inner_at = (1, inner) if edge == "top" else (h - 2, h - 1 - inner)
-                    pairs = [((x, inner_at), (x, outer_at)) for x in range(round(bleed * scale), w - round(bleed * scale))]
+                    line = lambda at: image.crop((b, at, w - b, at + 1)).tobytes()  # noqa: E731
                 else:
                     outer_at, inner_at = (1, inner) if edge == "left" else (w - 2, w - 1 - inner)
-                    pairs = [((inner_at, y), (outer_at, y)) for y in range(round(bleed * scale), h - round(bleed * scale))]
-                missing = sum(1 for i, o in pairs if pixels[i] < 245 and pixels[o] >= 250) / px_mm
+                    line = lambda at: image.crop((at, b, at + 1, h - b)).tobytes()  # noqa: E731
+                missing = sum(1 for i, o in zip(line(inner_at), line(outer_at)) if i < 245 and o >= 250) / px_mm
                 if missing >= 1.0:
                     findings.append(f"page {index + 1}: {edge} edge: ink stops at the trim along "
                                     f"{missing:.0f} mm; extend it {bleed_mm:g} mm into the bleed")
