@@ -244,3 +244,36 @@ def test_only_opaque_transparency_groups_are_flattened():
     forms = [x.get_object() for x in press._forms(reader.pages[0]["/Resources"], set())]
     grouped = [f for f in forms if "/Group" in f]
     assert len(forms) >= 2 and len(grouped) >= 1 and len(grouped) < len(forms)
+
+
+def test_a_shop_profile_for_another_condition_needs_its_identifier(project_copy):
+    from click.testing import CliRunner
+
+    from policyprint.cli import main
+
+    # A print shop's profile whose description names FOGRA51, left announced as FOGRA39.
+    profile = (project_copy / ".cache/icc/FOGRA39.icc").read_bytes().replace(b"FOGRA39 (ISO", b"FOGRA51 (ISO")
+    (project_copy / "content/shop.icc").write_bytes(profile)
+    path = project_copy / "content/print.yaml"
+    text = path.read_text(encoding="utf-8").replace("profile: FOGRA39", "profile: content/shop.icc")
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, s in enumerate(text.splitlines(), 1) if s.strip().startswith("condition:"))
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2
+    assert (f"content/print.yaml:{line}: output_intent.condition: the profile characterises FOGRA51 (its "
+            "description says so), but the condition is FOGRA39; set condition: FOGRA51") in result.stderr
+    path.write_text(text.replace("condition: FOGRA39", "condition: FOGRA51"), encoding="utf-8")
+    assert CliRunner().invoke(main, ["--root", str(project_copy), "check"]).exit_code == 0
+
+
+def test_a_missing_type_minimum_is_a_content_error(project_copy):
+    from click.testing import CliRunner
+
+    from policyprint.cli import main
+
+    path = project_copy / "content/brand.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  min-leaflet: 8pt\n", ""), encoding="utf-8")
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2
+    assert "content/brand.yaml" in result.stderr
+    assert "type: missing 'min-leaflet' (the smallest text in a leaflet), e.g. min-leaflet: 8pt" in result.stderr
