@@ -86,8 +86,12 @@ def test_output_intent_names_its_registered_condition(built, product):
 
 
 def test_output_intent_follows_the_configured_condition(project_copy):
+    # A print shop's own profile (its description names FOGRA51), with its condition.
+    profile = (project_copy / ".cache/icc/FOGRA39.icc").read_bytes().replace(b"FOGRA39 (ISO", b"FOGRA51 (ISO")
+    (project_copy / "content/shop.icc").write_bytes(profile)
     path = project_copy / "content/print.yaml"
     text = path.read_text(encoding="utf-8").replace("condition: FOGRA39", "condition: FOGRA51")
+    text = text.replace("profile: FOGRA39", "profile: content/shop.icc")
     path.write_text(text.replace("(FOGRA39)", "(FOGRA51)"), encoding="utf-8")
     build(project_copy, products=("leaflet-youth",), variants=("print",))
     intent = PdfReader(project_copy / "output/da/leaflet-youth.print.pdf").trailer["/Root"]["/OutputIntents"][0]
