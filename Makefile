@@ -18,7 +18,9 @@ $(FONTS): policyprint/fonts.py | $(STAMP)
 	$(PY) -c 'from policyprint.fonts import prepare; prepare()'
 	touch $(FONTS)
 
+# Rebuilt when the script changes (the script itself keeps an existing profile).
 $(ICC): scripts/build-fogra39.sh | $(STAMP)
+	rm -f $(ICC)
 	bash scripts/build-fogra39.sh $(ICC)
 
 $(STAMP): pyproject.toml scripts/install-system-deps.sh

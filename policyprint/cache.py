@@ -70,6 +70,11 @@ class Keyer:
             h.update(self.press.encode())
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
+        if job.variant == "booklet":   # every sheet carries the printing instruction
+            from .impose import PRINTING
+
+            kind = self.project.product(job.product)["kind"]
+            h.update(self.renderer.sheet_note_html(job.lang, PRINTING[kind][1]).encode())
         try:
             html = self.html(job)
         except Exception:  # noqa: BLE001 - the job itself reports the template error

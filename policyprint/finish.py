@@ -394,6 +394,18 @@ def preflight_any(pdf: bytes, kind: str | None = None) -> tuple[list[str], list[
         findings += check_output_intent(reader)
         findings += check_no_rgb(reader)
         findings += check_image_resolution(pdf, 300)
+        from . import press
+
+        intent = reader.trailer["/Root"]["/OutputIntents"][0].get_object()
+        facts.append(f"output intent {intent.get('/OutputConditionIdentifier')}")
+        if str(intent.get("/RegistryName", "")) != press.REGISTRY:
+            findings.append(f"output intent: RegistryName is {intent.get('/RegistryName') or 'missing'}, "
+                            f"expected {press.REGISTRY}")
+        findings += press.check_no_annotations(reader)
+        findings += press.check_black_text(reader)
+        findings += press.check_reversed_text(reader, press.REVERSED_MIN_PT, press.REVERSED_BOLD_BELOW_PT)
+        findings += press.check_colour_space_leftovers(reader)
+        findings += press.check_bleed(pdf, bleed_mm)
     elif kind == "booklet":
         findings += check_page_size(reader, (297.0, 210.0))
     else:
@@ -403,52 +415,6 @@ def preflight_any(pdf: bytes, kind: str | None = None) -> tuple[list[str], list[
         if not lang:
             findings.append("has no document language (/Lang)")
     return facts, findings
-
-
-def add_crop_marks(pdf: bytes, offset_mm: float = 2.0, length_mm: float = 5.0) -> bytes:
-    """Draw crop marks at the trim lines, outside the bleed, on an enlarged MediaBox.
-
-    WeasyPrint's own `marks` are RGB, grouped and drawn inside the bleed, so a
-    press cannot use them. These are registration black (100 % of every ink),
-    0.25 pt, start `offset_mm` beyond the BleedBox and run `length_mm` outwards.
-    TrimBox and BleedBox are unchanged.
-    """
-    from pypdf import PdfWriter
-    from pypdf.generic import ArrayObject, DecodedStreamObject, NameObject, RectangleObject
-
-    writer = PdfWriter(clone_from=read(pdf))
-    off, length = offset_mm / MM_PER_PT, length_mm / MM_PER_PT
-    for page in writer.pages:
-        x0, y0, x1, y1 = (float(v) for v in page.trimbox)
-        b = float(page.trimbox.left) - float(page.bleedbox.left)
-        near, far = b + off, b + off + length
-        segments = []
-        for x, sx in ((x0, -1), (x1, 1)):
-            for y, sy in ((y0, -1), (y1, 1)):
-                segments.append((x + sx * near, y, x + sx * far, y))   # horizontal, on the trim line y
-                segments.append((x, y + sy * near, x, y + sy * far))   # vertical, on the trim line x
-        ops = ["q", "1 1 1 1 K", "0.25 w"] + [f"{a:.3f} {c:.3f} m {e:.3f} {f:.3f} l S" for a, c, e, f in segments] + ["Q"]
-        margin = far + 1 / MM_PER_PT
-        media = RectangleObject([x0 - margin, y0 - margin, x1 + margin, y1 + margin])
-        streams = []
-        for data in (b"q", None, b"Q", "\n".join(ops).encode()):
-            if data is None:
-                # raw_get keeps the indirect reference: a stream may not sit directly in an array.
-                original = page.raw_get("/Contents")
-                resolved = original.get_object()
-                streams += list(resolved) if isinstance(resolved, ArrayObject) else [original]
-                continue
-            stream = DecodedStreamObject()
-            stream.set_data(data)
-            streams.append(writer._add_object(stream))  # noqa: SLF001
-        page[NameObject("/Contents")] = ArrayObject(streams)
-        page.mediabox = media
-        page.cropbox = media
-        if "/ArtBox" in page:
-            page[NameObject("/ArtBox")] = RectangleObject(page.trimbox)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def crop_mark_segments(reader: PdfReader) -> list[list[tuple[float, float, float, float]]]:

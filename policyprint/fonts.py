@@ -17,6 +17,7 @@ preflight fails on it, instead of silently taking whatever font a machine has.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -128,6 +129,23 @@ def use_project_fonts() -> Path:
         _FONTCONFIG_FILE = path
     os.environ["FONTCONFIG_FILE"] = str(_FONTCONFIG_FILE)
     return _FONTCONFIG_FILE
+
+
+@functools.lru_cache(maxsize=8)
+def _advances(path: Path) -> tuple[dict[int, int], int]:
+    """A font's advance widths by character, and its units per em."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path, lazy=True)
+    metrics = font["hmtx"].metrics
+    return ({code: metrics[name][0] for code, name in font.getBestCmap().items()}, font["head"].unitsPerEm)
+
+
+def text_width(faces: list[dict], text: str, size_pt: float, weight: int = 400) -> float:
+    """How wide `text` sets in the nearest upright face of `faces` at `size_pt`, in points (no kerning)."""
+    face = min((f for f in faces if f["style"] == "normal"), key=lambda f: abs(f["weight"] - weight))
+    advances, upem = _advances(face["path"])
+    return sum(advances.get(ord(ch), upem // 2) for ch in text) * size_pt / upem
 
 
 def prepare() -> None:

@@ -16,6 +16,16 @@ from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fl
 
 MM = 72 / 25.4
 A4_LANDSCAPE = (297 * MM, 210 * MM)
+# Kept free at the top and bottom of every sheet: an office printer cannot print
+# to the edge, and the bottom band carries the printing instruction.
+SHEET_BAND = 10 * MM
+
+# How each kind of booklet is printed: (the viewer's /Duplex, the strings key of the instruction).
+PRINTING = {
+    "leaflet": ("/DuplexFlipShortEdge", "print_duplex_short"),
+    "policy": ("/DuplexFlipShortEdge", "print_duplex_short"),
+    "poster": ("/Simplex", "print_simplex"),
+}
 
 
 def saddle_stitch_order(pages: int) -> list[list[int | None]]:
@@ -48,6 +58,14 @@ def _form(writer: PdfWriter, page, bbox: list[float]):
     return writer._add_object(form)  # noqa: SLF001
 
 
+def _note_form(writer: PdfWriter, note: bytes | None):
+    """The printing instruction (a one-page PDF the size of a sheet) as a Form XObject, or None."""
+    if note is None:
+        return None
+    page = PdfReader(io.BytesIO(note)).pages[0]
+    return _form(writer, page, [float(v) for v in page.mediabox])
+
+
 def _place(writer: PdfWriter, sheet, placements: list[tuple], extra: bytes = b"") -> None:
     """Draw forms on a sheet: each placement is (form, scale, x, y)."""
     xobjects = DictionaryObject()
@@ -64,11 +82,13 @@ def _place(writer: PdfWriter, sheet, placements: list[tuple], extra: bytes = b""
     sheet[NameObject("/Contents")] = writer._add_object(stream)  # noqa: SLF001
 
 
-def _place_two_up(reader: PdfReader, sides: list[list[int | None]], title: str) -> bytes:
-    """Put two pages side by side on each A4 landscape sheet side, scaled to fit half a sheet."""
+def _place_two_up(reader: PdfReader, sides: list[list[int | None]], title: str, note: bytes | None) -> bytes:
+    """Put two pages side by side on each A4 landscape sheet side, scaled to fit half a sheet
+    less the bands at its top and bottom; the instruction `note` goes on every side."""
     writer = PdfWriter()
     width, height = A4_LANDSCAPE
     forms = {}
+    note_form = _note_form(writer, note)
     for side in sides:
         sheet = writer.add_blank_page(width, height)
         placements = []
@@ -79,16 +99,24 @@ def _place_two_up(reader: PdfReader, sides: list[list[int | None]], title: str) 
             trim = page.trimbox
             if index not in forms:
                 forms[index] = _form(writer, page, [float(v) for v in trim])
-            scale = min(width / 2 / float(trim.width), height / float(trim.height))
+            scale = min(width / 2 / float(trim.width), (height - 2 * SHEET_BAND) / float(trim.height))
             x = slot * width / 2 + (width / 2 - float(trim.width) * scale) / 2 - float(trim.left) * scale
             y = (height - float(trim.height) * scale) / 2 - float(trim.bottom) * scale
             placements.append((forms[index], scale, x, y))
+        if note_form is not None:
+            placements.append((note_form, 1, 0, 0))
         _place(writer, sheet, placements)
-    return _write(writer, title)
+    return _write(writer, title, PRINTING["leaflet"][0])
 
 
-def _write(writer: PdfWriter, title: str) -> bytes:
+def _write(writer: PdfWriter, title: str, duplex: str) -> bytes:
     writer.add_metadata({"/Title": title, "/Producer": "policyprint (pypdf)"})
+    # Print right the first time: the print dialog opens on the right duplex mode, at 100 %
+    # (ISO 32000-1 12.2, table 150). The imposition is made for A4 at actual size.
+    writer._root_object[NameObject("/ViewerPreferences")] = DictionaryObject({  # noqa: SLF001
+        NameObject("/Duplex"): NameObject(duplex),
+        NameObject("/PrintScaling"): NameObject("/None"),
+    })
     # A fixed file identifier: the same pages give the same bytes.
     writer._ID = None  # noqa: SLF001 - pypdf derives no random ID when none is set
     out = io.BytesIO()
@@ -96,21 +124,22 @@ def _write(writer: PdfWriter, title: str) -> bytes:
     return out.getvalue()
 
 
-def impose_leaflet(pdf: bytes, title: str) -> bytes:
+def impose_leaflet(pdf: bytes, title: str, note: bytes | None = None) -> bytes:
     """Four A5 pages on one A4 landscape sheet, duplex: front 4 | 1, back 2 | 3."""
     reader = PdfReader(io.BytesIO(pdf))
     if len(reader.pages) != 4:
         raise ValueError(f"a leaflet booklet needs 4 pages, got {len(reader.pages)}")
-    return _place_two_up(reader, [[3, 0], [1, 2]], title)
+    return _place_two_up(reader, [[3, 0], [1, 2]], title, note)
 
 
-def impose_booklet(pdf: bytes, title: str) -> bytes:
+def impose_booklet(pdf: bytes, title: str, note: bytes | None = None) -> bytes:
     """An A5 saddle-stitched booklet on A4 landscape sheets, padded to a multiple of 4."""
     reader = PdfReader(io.BytesIO(pdf))
-    return _place_two_up(reader, saddle_stitch_order(len(reader.pages)), title)
+    return _place_two_up(reader, saddle_stitch_order(len(reader.pages)), title, note)
 
 
-def tile_poster(pdf: bytes, title: str, overlap_mm: float = 8, scale: float = 0.9) -> bytes:
+def tile_poster(pdf: bytes, title: str, note: bytes | None = None, overlap_mm: float = 8,
+                scale: float = 0.86) -> bytes:
     """An A3 poster on two A4 landscape sheets: top and bottom halves, overlapping.
 
     The poster is scaled to `scale` so that each half, plus the overlap, fits an
@@ -126,6 +155,7 @@ def tile_poster(pdf: bytes, title: str, overlap_mm: float = 8, scale: float = 0.
     overlap = overlap_mm * MM
     x = (width - poster_w) / 2 - trim[0] * scale
     writer = PdfWriter()
+    note_form = _note_form(writer, note)
     for tile in (0, 1):
         sheet = writer.add_blank_page(width, height)
         # The visible band: the top tile shows [half - overlap, top], the bottom one [0, half + overlap].
@@ -135,9 +165,26 @@ def tile_poster(pdf: bytes, title: str, overlap_mm: float = 8, scale: float = 0.
         y = y0 - band_bottom - trim[1] * scale
         bbox = [trim[0], trim[1] + band_bottom / scale, trim[2], trim[1] + band_top / scale]
         cut_y = y0 + (half - band_bottom)                   # the poster's half line on this sheet
-        _place(writer, sheet, [(_form(writer, page, bbox), scale, x, y)],
+        placements = [(_form(writer, page, bbox), scale, x, y)]
+        if note_form is not None:
+            placements.append((note_form, 1, 0, 0))
+        _place(writer, sheet, placements,
                extra=_cut_marks((width - poster_w) / 2, (width + poster_w) / 2, cut_y))
-    return _write(writer, title)
+    return _write(writer, title, PRINTING["poster"][0])
+
+
+def check_print_preferences(reader: PdfReader, kind: str) -> list[str]:
+    """An office file opens its print dialog on the right duplex mode, at actual size."""
+    prefs = reader.trailer["/Root"].get("/ViewerPreferences")
+    prefs = prefs.get_object() if prefs is not None else {}
+    duplex = PRINTING[kind][0]
+    findings = []
+    if prefs.get("/Duplex") != duplex:
+        findings.append(f"ViewerPreferences /Duplex is {prefs.get('/Duplex') or 'not set'}, expected {duplex}")
+    if prefs.get("/PrintScaling") != "/None":
+        findings.append(f"ViewerPreferences /PrintScaling is {prefs.get('/PrintScaling') or 'not set'}, "
+                        "expected /None (print at 100 %)")
+    return findings
 
 
 def _cut_marks(left: float, right: float, y: float, length: float = 6 * MM) -> bytes:

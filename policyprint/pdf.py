@@ -172,10 +172,11 @@ class PdfWriter:
                 raise RefusedURL(str(exc)) from None
         return Layout(document, options, list(records))
 
-    def write(self, layout: "Layout", catalog: dict[str, str] | None = None) -> RenderResult:
+    def write(self, layout: "Layout", catalog: dict[str, str] | None = None, finishers=()) -> RenderResult:
         """Write a laid-out document as PDF; WeasyPrint's log becomes the result's errors and warnings.
 
-        `catalog` sets entries of the PDF's catalog, such as {"PageMode": "/UseOutlines"}.
+        `catalog` sets entries of the PDF's catalog, such as {"PageMode": "/UseOutlines"};
+        each of `finishers` is called with WeasyPrint's document and PDF objects before they are written.
         """
         from .structure import finish_screen
 
@@ -186,9 +187,11 @@ class PdfWriter:
                 pdf.catalog[key] = value
             if screen:
                 finish_screen(document, pdf)
+            for step in finishers:
+                step(document, pdf)
 
         with captured_log() as records:
-            pdf = layout.document.write_pdf(finisher=finisher if catalog or screen else None,
+            pdf = layout.document.write_pdf(finisher=finisher if catalog or screen or finishers else None,
                                             **layout.options)
         errors, warnings = [], []
         for record in layout.records + records:

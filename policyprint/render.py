@@ -219,11 +219,24 @@ class Renderer:
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes)
-        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg)
+        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width)
 
     @cached_property
     def fonts(self) -> tuple[str, list[Path]]:
         return font_faces(self.project.data("brand"))
+
+    @cached_property
+    def text_faces(self) -> list[dict]:
+        from .fonts import static_faces
+
+        brand = self.project.data("brand")
+        return static_faces({"fonts": {"text": brand["fonts"]["text"]}})
+
+    def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
+        """How wide text sets in the brand's text font, in points: diagrams place their labels with it."""
+        from .fonts import text_width
+
+        return text_width(self.text_faces, str(text), float(size_pt), 700 if bold else 400)
 
     @cached_property
     def policy_index(self) -> dict:
@@ -304,6 +317,8 @@ class Renderer:
             "site": project.data("site"),
             "s": self.strings(job.lang),
             "colour": {role: colour_value(c, job.variant) for role, c in brand["colours"].items()},
+            "type_pt": {role: float(size.removesuffix("pt")) for role, size in brand["type"].items()
+                        if size.endswith("pt")},
             "font_faces": Markup(self.fonts[0]),
             "tokens_css": Markup(self.tokens_css(job.variant)),
             "stylesheets": ["base.css", "pages.css", product["stylesheet"]],
@@ -317,6 +332,12 @@ class Renderer:
     def press_setup(self) -> dict:
         setup = self.project.data("print")
         return {"profile_url": self.project.cmyk_profile().resolve().as_uri(), "bleed_mm": setup["bleed_mm"]}
+
+    def sheet_note_html(self, lang: str, key: str) -> str:
+        """The printing instruction of an office file (the strings file's `key`), as an A4 landscape sheet."""
+        return self.env.get_template("sheet-note.html.j2").render(
+            lang=lang, dir=self.project.language(lang)["dir"], text=self.strings(lang)[key],
+            font_faces=Markup(self.fonts[0]), tokens_css=Markup(self.tokens_css("booklet")))
 
     def html(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
              personal_only: bool = False) -> str:

@@ -13,7 +13,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import finish
+from . import finish, press
 from .plan import BOOKLET_SHEET_MM, PAGE_SIZES_MM, Job
 from .project import Project
 
@@ -55,6 +55,8 @@ class JobRunner:
         self.project = project
         # The last screen render per document: a booklet imposes the same pages.
         self.screen_renders: dict[tuple, object] = {}
+        # The printing instruction per (language, strings key), rendered once: every sheet of an office file shows it.
+        self.sheet_notes: dict[tuple[str, str], bytes] = {}
         # Fitted poster sizes: the same for every variant (bleed lies outside the trim).
         self.fits: dict[tuple, float] = {}
         # Generic layouts that institutions' copies share pages with (split_layout).
@@ -101,13 +103,14 @@ class JobRunner:
         result.errors += rendered.errors + findings
         result.pages = rendered.pages
         pdf = rendered.pdf
-        if job.marks and not result.errors:
-            pdf = finish.pin_document_id(finish.add_crop_marks(pdf))
         if job.variant == "booklet" and not result.errors:
+            from . import impose
+
             pdf = self.impose(job, pdf)
             reader = finish.read(pdf)
             result.pages = len(reader.pages)
             result.errors += finish.check_page_size(reader, BOOKLET_SHEET_MM)
+            result.errors += impose.check_print_preferences(reader, product["kind"])
         result.seconds = time.perf_counter() - start
         result.ok = not result.errors
         return result, pdf
@@ -119,7 +122,11 @@ class JobRunner:
         product = self.project.product(job.product)
         kind = {"leaflet": impose.impose_leaflet, "policy": impose.impose_booklet,
                 "poster": impose.tile_poster}[product["kind"]]
-        return kind(pdf, product["title"])
+        key = impose.PRINTING[product["kind"]][1]
+        if (job.lang, key) not in self.sheet_notes:
+            html = self.renderer.sheet_note_html(job.lang, key)
+            self.sheet_notes[(job.lang, key)] = self.writer.render(html, self.project.root, [], "booklet").pdf
+        return kind(pdf, product["title"], self.sheet_notes[(job.lang, key)])
 
     def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
                personal_only: bool = False):
@@ -132,12 +139,16 @@ class JobRunner:
     def write(self, layout, fit_pt: float | None = None, job: Job | None = None):
         from .overlap import overlaps
 
-        catalog = None
+        catalog, finishers = None, []
         if job is not None and job.variant == "screen" and \
                 self.project.product(job.product).get("open_with") == "bookmarks":
             catalog = {"PageMode": "/UseOutlines"}   # the viewer opens with the bookmarks shown
+        if job is not None and job.variant == "print":
+            intent = self.project.data("print")["output_intent"]
+            finishers.append(press.press_finisher(intent["condition"], intent.get("info", intent["condition"]),
+                                                  marks=job.marks))
         found = overlaps(layout.document)   # from the laid-out boxes, before they are written
-        rendered = self.writer.write(layout, catalog)
+        rendered = self.writer.write(layout, catalog, finishers)
         rendered.pdf = finish.pin_document_id(rendered.pdf)
         rendered.fit_pt = fit_pt
         rendered.overlaps = found
@@ -237,12 +248,12 @@ class JobRunner:
         if key in self.fits:  # another variant or institution of the poster: its size is known
             known = attempt(self.fits[key])
             if fits(known):
-                return self.write(known, self.fits[key]), []
+                return self.write(known, self.fits[key], job), []
 
         def give_up(laid_out, size):
             # Too long even at the minimum; a one-page layout that still overlaps is
             # reported by the overlap check itself, not as text to shorten.
-            return self.write(laid_out, size), [] if laid_out.pages == 1 else [self.poster_overflow(job, low)]
+            return self.write(laid_out, size, job), [] if laid_out.pages == 1 else [self.poster_overflow(job, low)]
 
         tried = {}
         fits_at, fails_at, best = None, high + 0.5, None
@@ -270,7 +281,7 @@ class JobRunner:
         if best is None:
             return give_up(tried[min(tried)], min(tried))
         self.fits[key] = fits_at
-        return self.write(best, fits_at), []
+        return self.write(best, fits_at, job), []
 
     def poster_chars(self, job: Job) -> int:
         """How many characters of text a poster shows: its own words and what it quotes."""
@@ -335,6 +346,7 @@ class JobRunner:
         reader = finish.read(rendered.pdf)
         size = PAGE_SIZES_MM[job.size or product["size"]]
         families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
+        type_sizes = self.project.data("brand")["type"]
         checks = [
             ("page count", lambda: finish.check_page_count(reader, product["pages"])),
             ("page size", lambda: finish.check_page_size(reader, size)),
@@ -355,7 +367,18 @@ class JobRunner:
                 ("output intent", lambda: finish.check_output_intent(reader)),
                 ("no RGB", lambda: finish.check_no_rgb(reader)),
                 (f"images at {min_ppi} ppi or more", lambda: finish.check_image_resolution(rendered.pdf, min_ppi)),
+                ("output intent condition", lambda: press.check_output_intent_condition(
+                    reader, self.project.data("print")["output_intent"]["condition"])),
+                ("no annotations", lambda: press.check_no_annotations(reader)),
+                ("black text 100 % K overprinting, small text in one ink", lambda: press.check_black_text(reader)),
+                ("reversed text", lambda: press.check_reversed_text(
+                    reader, _pt(type_sizes["reversed-min"]), _pt(type_sizes["reversed-bold-below"]))),
+                ("no unused colour spaces or transparency groups",
+                 lambda: press.check_colour_space_leftovers(reader)),
+                ("bleed", lambda: press.check_bleed(rendered.pdf, self.project.data("print")["bleed_mm"])),
             ]
+        if job.variant in ("screen", "print"):   # a booklet imposes the screen render, checked there
+            checks.append(("type sizes", lambda: self.check_type_sizes(job, product, reader, rendered)))
         if product["kind"] == "policy":
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
@@ -378,6 +401,22 @@ class JobRunner:
                     if text in line:
                         return f"{path.relative_to(root).as_posix()}:{number}"
         return None
+
+    def check_type_sizes(self, job: Job, product: dict, reader, rendered) -> list[str]:
+        """No text under the brand's minimum for the product's kind, diagrams and logos included.
+
+        A poster's minimum is poster-min, scaled with the page like its fit; its footer
+        (QR caption, web address, policy line: small print, read up close) keeps min-poster-footer.
+        """
+        sizes = self.project.data("brand")["type"]
+        kind = product["kind"]
+        if kind != "poster":
+            return press.check_min_text_size(reader, _pt(sizes[f"min-{kind}"]), kind)
+        width_mm, _ = PAGE_SIZES_MM[job.size or product["size"]]
+        minimum = round(_pt(sizes["poster-min"]) * width_mm / 297 * 2) / 2
+        footer_top = FOOTER_EM * (rendered.fit_pt or minimum) + width_mm * EDGE * 72 / 25.4
+        return press.check_min_text_size(reader, minimum, kind, below_y=footer_top,
+                                         below_minimum=_pt(sizes["min-poster-footer"]), below_what="poster footer")
 
     def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
         """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
@@ -435,6 +474,17 @@ class JobRunner:
 
 # The least share of its type area's height an inside leaflet page must use (issue 11, point 20).
 MIN_FILL = 0.6
+
+
+# The poster footer's room, as in templates/poster.html.j2: 5.8 em of the fitted size
+# plus the page edge (6.5 % of the page width).
+FOOTER_EM, EDGE = 5.8, 0.065
+
+
+def _pt(length: str) -> float:
+    """A brand type size such as '8pt' in points."""
+    return float(str(length).removesuffix("pt"))
+
 
 # The least area one character of running text takes, in em² (Noto Sans: about
 # 0.5 em wide on average, lines at least 1.2 em apart). Used only as a bound.

@@ -475,7 +475,10 @@ POSTERS_FILE = Mapping({
 PRINT_FILE = Mapping({
     "output_intent": Field(Mapping({
         "profile": Field(Text(max_len=1000), "FOGRA39 (built by make) or the path of the print shop's CMYK ICC profile"),
-        "condition": Field(NAME, "the print condition's identifier, such as FOGRA39"),
+        "condition": Field(NAME, "the print condition's registered identifier (OutputConditionIdentifier), "
+                           "such as FOGRA39, FOGRA51 or FOGRA52; it follows the profile"),
+        "info": Field(TITLE, "a plain description of the print condition (the output intent's Info)",
+                      required=False),
     }), "the CMYK output intent of press files"),
     "bleed_mm": Field(Number(0, 10), "bleed on every side, in millimetres"),
 })

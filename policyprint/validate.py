@@ -26,6 +26,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems += _institution_products(project)
     problems += _posters(project)
     problems += _print(project)
+    problems += _type_sizes(project)
     problems += _contrast(project)
     problems += _languages(project)
     problems += _fonts(project)
@@ -365,6 +366,9 @@ def _institutions(project: Project) -> list[Problem]:
     return out
 
 
+MAX_PROFILE_BYTES = 16 * 2**20
+
+
 def _print(project: Project) -> list[Problem]:
     src = project.sources["print"]
     where = ("output_intent", "profile")
@@ -378,13 +382,64 @@ def _print(project: Project) -> list[Problem]:
         hint = " (run `make` to build it)" if src.data["output_intent"]["profile"] == "FOGRA39" else ""
         return [src.problem(where, f"file not found: {shown}{hint}")]
     try:
-        with open(profile, "rb") as f:
-            header = f.read(20)
+        with open(profile, "rb") as f:   # is_file() above: a regular file, so the read ends
+            data = f.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         return [src.problem(where, f"cannot read the profile {shown}: {exc.strerror}")]
+    header = data[:20]
     if header[16:20] != b"CMYK":
         return [src.problem(where, f"expected a CMYK ICC profile, got {header[16:20].decode('latin-1')!r} in {shown}")]
+    if len(data) > MAX_PROFILE_BYTES:
+        return [src.problem(where, f"the profile {shown} is over {MAX_PROFILE_BYTES // 2**20} MB; an ICC "
+                                   "output profile is a few hundred KB to a few MB")]
+    # The output intent's identifier follows the profile: a workflow matches on it, and a
+    # FOGRA51 profile announced as FOGRA39 can turn black text into four colours.
+    condition = src.data["output_intent"]["condition"]
+    named = _profile_condition(data)
+    if named and named != condition:
+        return [src.problem(("output_intent", "condition"),
+                            f"the profile characterises {named} (its description says so), but the condition "
+                            f"is {condition}; set condition: {named}")]
     return []
+
+
+def _profile_condition(data: bytes) -> str | None:
+    """The registered print condition an ICC profile's description names (FOGRA39, FOGRA51, …), if any."""
+    import io
+    import re
+
+    from PIL import ImageCms
+
+    try:
+        description = ImageCms.ImageCmsProfile(io.BytesIO(data)).profile.profile_description or ""
+    except (OSError, ImageCms.PyCMSError):
+        return None
+    found = re.search(r"\b(FOGRA\d+|GRACoL\w*|SWOP\w*|JapanColor\w*)", description)
+    return found.group(1) if found else None
+
+
+# The type sizes the templates and preflight read from brand.yaml, in points.
+TYPE_ROLES = {
+    "body-a4": "the brochure's body size", "body-a5": "the staff leaflet's body size",
+    "body-a5-large": "the other leaflets' body size", "poster-min": "the smallest poster text at A3",
+    "poster-max": "the largest fitted poster size at A3", "min-policy": "the smallest text in the brochure",
+    "min-leaflet": "the smallest text in a leaflet", "min-poster-footer": "the smallest text in a poster footer",
+    "reversed-min": "the smallest white text on colour (press files)",
+    "reversed-bold-below": "the size under which white text on colour must be bold",
+}
+
+
+def _type_sizes(project: Project) -> list[Problem]:
+    """The type sizes the build uses are all in brand.yaml, in points."""
+    src = project.sources["brand"]
+    sizes = src.data["type"]
+    out = []
+    for role, what in TYPE_ROLES.items():
+        if role not in sizes:
+            out.append(src.problem(("type",), f"missing '{role}' ({what}), e.g. {role}: 8pt"))
+        elif not str(sizes[role]).endswith("pt"):
+            out.append(src.problem(("type", role), f"expected a size in pt, got {sizes[role]!r}"))
+    return out
 
 
 def brand_font_files(project: Project) -> dict[str, list[Path]]:

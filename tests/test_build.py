@@ -20,13 +20,14 @@ def sha(path) -> str:
 
 def test_manifest_describes_the_policy(built):
     manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["tool"] == "policyprint 0.2.0"
+    assert manifest["tool"] == "policyprint 0.3.0"
     assert len(manifest["built_from"]) == 64
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
     pdf = built / "output" / "da" / "policy.screen.pdf"
     assert entry["preflight"] == {"checks": ["page count", "page size", "fonts embedded", "brand fonts only",
                                              "text clear of text, rules and shapes", "no missing glyphs",
-                                             "tags, language, title", "page plan"], "findings": []}
+                                             "tags, language, title", "type sizes", "page plan"],
+                                  "findings": []}
     del entry["preflight"]
     assert entry | {"warnings": []} == {
         "path": "da/policy.screen.pdf", "product": "policy", "kind": "policy", "audience": None,
@@ -84,5 +85,7 @@ def test_manifest_lists_press_checks(built):
     manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/poster-vision.print.pdf")
     assert entry["variant"] == "print"
-    assert entry["preflight"]["checks"][-4:] == ["trim and bleed boxes", "output intent", "no RGB",
-                                                 "images at 150 ppi or more"]
+    assert entry["preflight"]["checks"][-11:] == [
+        "trim and bleed boxes", "output intent", "no RGB", "images at 150 ppi or more", "output intent condition",
+        "no annotations", "black text 100 % K overprinting, small text in one ink", "reversed text",
+        "no unused colour spaces or transparency groups", "bleed", "type sizes"]

@@ -111,7 +111,7 @@ def test_crop_marks_are_drawn_outside_the_bleed_on_the_trim_lines(project_copy):
             assert (ay == by and round(ay, 2) in (round(y0, 2), round(y1, 2))) or \
                    (ax == bx and round(ax, 2) in (round(x0, 2), round(x1, 2)))
         last = page["/Contents"][-1].get_object().get_data()
-        assert b"1 1 1 1 K" in last   # registration black
+        assert b"/Registration CS" in last   # the registration colour (/Separation /All), not 400 % CMYK
     assert subprocess.run(["qpdf", "--check", str(path)], capture_output=True).returncode == 0
     assert finish.check_no_rgb(reader) == [] and finish.check_output_intent(reader) == []
 

@@ -395,7 +395,7 @@ def test_a_clean_logo_keeps_its_inner_references_and_brand_colours(project_copy)
     prefix = re.search(r'id="(logo-[0-9a-f]{8}-)g"', svg).group(1)
     assert svg == (
         '<svg xmlns="http://www.w3.org/2000/svg" role="img" class="institution-logo" '
-        'fill="device-cmyk(0 0 0 0.95)" width="120" height="40" viewBox="0 0 120 40"><title>Klub &amp; co</title>'
+        'fill="device-cmyk(0 0 0 1)" width="120" height="40" viewBox="0 0 120 40"><title>Klub &amp; co</title>'
         f'<defs><linearGradient id="{prefix}g"><stop offset="0" stop-color="device-cmyk(0.8 0.1 1 0.1)" />'
         f'</linearGradient><rect id="{prefix}r" width="9" height="9" /></defs>'
         f'<rect width="120" height="40" fill="url(#{prefix}g)" /><use href="#{prefix}r" /></svg>')
