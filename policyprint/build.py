@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import tempfile
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
@@ -148,6 +148,9 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
     return groups
 
 
+SIGNAL_POLL_S = 0.2
+
+
 def run_jobs(project: Project, jobs: list[Job], workers: int):
     """Yield (result, pdf) for each job as it finishes."""
     if not jobs:
@@ -171,9 +174,13 @@ def run_jobs(project: Project, jobs: list[Job], workers: int):
                                initializer=_init_worker, initargs=(str(project.root),))
     finished = False
     try:
-        futures = [pool.submit(_run_group, group) for group in groups]
-        for future in as_completed(futures):
-            yield from future.result()
+        pending = {pool.submit(_run_group, group) for group in groups}
+        while pending:
+            # Wait in short steps: a Ctrl-C that the kernel hands to one of the executor's
+            # threads must still reach this (main) thread's handler at once.
+            done, pending = wait(pending, timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield from future.result()
         finished = True
     finally:
         if not finished:   # Ctrl-C, a kill or a write fault: stop now, not after the running renders
