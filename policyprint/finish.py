@@ -51,18 +51,6 @@ def _fonts(resources, seen: set) -> list:
                 seen.add(id(font))
                 found.append(font)
     return found
-    resources = resources.get_object()
-    for font in (resources.get("/Font") or {}).values():
-        font = font.get_object()
-        if id(font) not in seen:
-            seen.add(id(font))
-            found.append(font)
-    for xobj in (resources.get("/XObject") or {}).values():
-        xobj = xobj.get_object()
-        if xobj.get("/Subtype") == "/Form" and id(xobj) not in seen:
-            seen.add(id(xobj))
-            found += _fonts(xobj.get("/Resources"), seen)
-    return found
 
 
 def check_fonts_embedded(reader: PdfReader) -> list[str]:
