@@ -43,10 +43,17 @@ main()
 """
 
 
+def default_ctrl_c() -> None:
+    """In the child: Ctrl-C as a terminal gives it. A test run started in the background by a
+    shell without job control inherits SIGINT ignored, and Python keeps it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def cli_process(root: Path, *args: str, slow=(), **popen) -> subprocess.Popen:
     """Start `policyprint --root ROOT ARGS`; jobs of the `slow` products never finish rendering."""
     code = SLEEPY.format(root=str(ROOT), slow=set(slow))
-    return subprocess.Popen([sys.executable, "-c", code, "--root", str(root), *args], cwd=root, **popen)
+    return subprocess.Popen([sys.executable, "-c", code, "--root", str(root), *args], cwd=root,
+                            preexec_fn=default_ctrl_c, **popen)
 
 
 def sha(path: Path) -> str:
@@ -263,7 +270,7 @@ def test_ctrl_c_stops_even_when_a_worker_was_sending_its_result(project_copy, tm
     code = TORN.format(root=str(ROOT), marker=str(marker))
     proc = subprocess.Popen([sys.executable, "-c", code, "--root", str(project_copy), "build", "--product",
                              "leaflet-youth", "--product", "leaflet-staff", "--variant", "screen", "--jobs", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=default_ctrl_c)
     try:
         wait_for(marker.exists, what="a worker to send half a result")
         proc.send_signal(signal.SIGINT)
