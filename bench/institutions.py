@@ -46,11 +46,13 @@ def make_project(dest: Path, count: int) -> Path:
     return dest
 
 
-def run(checkout: Path, root: Path, jobs: int | None) -> dict:
+def run(checkout: Path, root: Path, jobs: int | None, levers: bool = True) -> dict:
     cmd = [sys.executable, str(checkout / "build.py"), "--root", str(root), "build", "--institution", "all"]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     env = {"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin", "HOME": str(root)}
+    if not levers:
+        env["POLICYPRINT_LEVERS"] = "off"   # the baseline: every institution's leaflet laid out whole
     start = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak_tree = peak_one = 0
@@ -74,11 +76,14 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--checkout", type=Path, default=ROOT)
+    parser.add_argument("--levers-off", action="store_true",
+                        help="lay out every institution's leaflet whole (POLICYPRINT_LEVERS=off), as the baseline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = make_project(Path(tmp) / "project", args.count)
-        r = run(args.checkout.resolve(), root, args.jobs)
-    print(f"checkout {args.checkout}: {args.count} institutions, {r['files']} files, exit {r['exit']}")
+        r = run(args.checkout.resolve(), root, args.jobs, levers=not args.levers_off)
+    print(f"checkout {args.checkout}{' (levers off)' if args.levers_off else ''}: {args.count} institutions, "
+          f"{r['files']} files, exit {r['exit']}")
     print(f"  wall {r['seconds']:.1f} s, {r['files'] / r['seconds']:.2f} files/s, "
           f"peak memory {r['peak_tree_mb']:.0f} MB for the process tree ({r['peak_one_mb']:.0f} MB largest process)")
     print(f"  build said: {r['last']}")

@@ -176,8 +176,9 @@ class JobRunner:
             layout = self.layout(job, fit_pt, frozenset(keep))
         return layout
 
-    # Lay out an institution's copy in parts (the generic pages once per worker). Off only
-    # for the benchmark's baseline: POLICYPRINT_LEVERS=off.
+    # Lay out an institution's copy in parts (the generic pages once per worker), and share a
+    # poster's fitted size between institutions. Off only for the benchmark's baseline:
+    # POLICYPRINT_LEVERS=off.
     split = os.environ.get("POLICYPRINT_LEVERS") != "off"
 
     def split_layout(self, job: Job):
@@ -223,7 +224,7 @@ class JobRunner:
         high = round(float(type_sizes["poster-max"].removesuffix("pt")) * scale * 2) / 2
         # The fitted size is shared by the variants and the institutions' copies of a poster:
         # an institution changes only the footer, which has its own room.
-        key = (job.product, job.lang, job.size)
+        key = (job.product, job.lang, job.size) if self.split else (job.product, job.lang, job.institution, job.size)
 
         def attempt(size):
             return self.layout(job, size)   # layout only: a PDF is written once, at the end

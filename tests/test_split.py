@@ -51,3 +51,17 @@ def test_personal_pages_that_do_not_lay_out_as_planned_fall_back_to_a_full_rende
         build(project_copy, products=("leaflet-parents",), variants=("screen",), institutions=("eksempel-klub",),
               only_institutions=True)
     assert "leaflet-parents / da / screen / institution eksempel-klub:" in str(err.value)
+
+
+def test_institution_posters_sharing_the_fitted_size_are_byte_identical_to_their_own_fit(tmp_path, monkeypatch):
+    from conftest import copy_project
+
+    shared_root, own_root = copy_project(tmp_path / "shared"), copy_project(tmp_path / "own")
+    selection = dict(products=("poster-vision", "poster-arbejdsform", "poster-sammenhaeng"),
+                     variants=("screen", "print"), institutions=("eksempel-klub", "eksempel-skole"), jobs=1)
+    build(shared_root, **selection)
+    monkeypatch.setattr(JobRunner, "split", False)   # each institution's poster searches its own size
+    build(own_root, **selection)
+    shared, own = digests(shared_root), digests(own_root)
+    assert len(shared) == 3 * 2 * 3
+    assert shared == own
