@@ -188,7 +188,7 @@ def _summary(report, seconds: float) -> None:
     if len(report.outdated) > OUTDATED_SHOWN:
         click.echo(f"out of date: {len(report.outdated) - OUTDATED_SHOWN} more file(s); output/manifest.json marks "
                    "each with \"status\": \"out-of-date\"")
-    not_done = getattr(report, "not_done", [])
+    not_done = report.not_done
     for job in not_done[:10]:
         click.echo(f"not built: output/{job.path}")
     if len(not_done) > 10:
@@ -381,7 +381,11 @@ def check_cmd(ctx: click.Context, verify, pdfs, kind) -> None:
         sys.exit(1 if problems else 0)
 
     if pdfs:
+        import logging
+
         from . import finish
+
+        logging.getLogger("pypdf").setLevel(logging.ERROR)   # pypdf's repair notes are not findings
 
         failed = 0
         for pdf in pdfs:

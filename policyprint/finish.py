@@ -358,13 +358,10 @@ def guess_kind(reader: PdfReader, pdf: bytes) -> str:
 def preflight_any(pdf: bytes, kind: str | None = None) -> tuple[list[str], list[str]]:
     """Preflight a PDF from anywhere as a press, screen or booklet file (guessed when `kind`
     is None). Returns (facts, findings). Raises NotAPdf for a file that is not a PDF."""
-    import logging
-
     head = pdf[:1024].lstrip()
     if not head.startswith(b"%PDF-"):
         shown = head[:8].decode("ascii", "replace").strip() or "nothing"
         raise NotAPdf(f"not a PDF file (a PDF starts with %PDF-; this starts with {shown!r})")
-    logging.getLogger("pypdf").setLevel(logging.ERROR)   # repair notes are not findings
     reader = read(pdf)
     guessed = kind is None
     kind = kind or guess_kind(reader, pdf)

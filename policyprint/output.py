@@ -126,12 +126,9 @@ class Output:
 
     def _load(self) -> None:
         manifest = self.path / MANIFEST
-        try:
-            mode = os.lstat(manifest).st_mode
-        except FileNotFoundError:
+        mode = _lstat_mode(manifest, "cannot read")
+        if mode is None:
             return
-        except OSError as exc:
-            raise OutputFault(describe_os_error(exc, "cannot read")) from None
         if not stat.S_ISREG(mode):
             raise OutputRefused(f"{self.show(MANIFEST)} is not a regular file (a link or a folder); "
                                 "policyprint does not follow it: remove it")
@@ -351,14 +348,22 @@ class Output:
         return problems
 
 
+def _lstat_mode(path: Path, doing: str) -> int | None:
+    """The path's own mode (a link is not followed), None when it does not exist; any other
+    system error is one line naming the path."""
+    try:
+        return os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputFault(describe_os_error(exc, doing)) from None
+
+
 def refuse_link(path: Path) -> None:
     """Refuse output/ (or another folder the tool writes) that is a symlink or not a folder."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    mode = _lstat_mode(path, "cannot use")
+    if mode is None:
         return
-    except OSError as exc:
-        raise OutputFault(describe_os_error(exc, "cannot use")) from None
     if stat.S_ISLNK(mode):
         raise OutputRefused(f"{path.name}/ is a symbolic link (to {os.readlink(path)}); policyprint writes only "
                             f"into a real folder of its own: replace the link with a folder")

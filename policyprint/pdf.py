@@ -218,6 +218,7 @@ class Layout:
     document: object
     options: dict
     records: list
+    _overlaps: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def pages(self) -> int:
@@ -226,6 +227,15 @@ class Layout:
     @property
     def page_height(self) -> float:
         return self.document.pages[0].height if self.document.pages else 0.0
+
+    def overlaps(self) -> list[str]:
+        """Text that runs into other text, a rule or a shape (policyprint/overlap.py); computed
+        once per layout, as the poster fit and the write both ask."""
+        if self._overlaps is None:
+            from .overlap import overlaps
+
+            self._overlaps = overlaps(self.document)
+        return self._overlaps
 
     def page_turn_hyphens(self) -> set[str]:
         """Words hyphenated across a page turn: the last line of a page ends in a hyphen.

@@ -137,8 +137,6 @@ class JobRunner:
         return self.writer.layout(html, self.project.root, job.variant)
 
     def write(self, layout, fit_pt: float | None = None, job: Job | None = None):
-        from .overlap import overlaps
-
         catalog, finishers = None, []
         if job is not None and job.variant == "screen" and \
                 self.project.product(job.product).get("open_with") == "bookmarks":
@@ -147,7 +145,7 @@ class JobRunner:
             intent = self.project.data("print")["output_intent"]
             finishers.append(press.press_finisher(intent["condition"], intent.get("info", intent["condition"]),
                                                   marks=job.marks))
-        found = overlaps(layout.document)   # from the laid-out boxes, before they are written
+        found = layout.overlaps()   # from the laid-out boxes, before they are written
         rendered = self.writer.write(layout, catalog, finishers)
         rendered.pdf = finish.pin_document_id(rendered.pdf)
         rendered.fit_pt = fit_pt
@@ -216,8 +214,6 @@ class JobRunner:
         A size fits when the poster is one page with no text run into a rule, a
         shape or other text (policyprint/overlap.py).
         """
-        from .overlap import overlaps
-
         type_sizes = self.project.data("brand")["type"]
         scale = PAGE_SIZES_MM[job.size or self.project.product(job.product)["size"]][0] / 297
         low = round(float(type_sizes["poster-min"].removesuffix("pt")) * scale * 2) / 2
@@ -244,7 +240,7 @@ class JobRunner:
         def fits(laid_out) -> bool:
             # One page, and no text run into the footer's rule, a shape or other text
             # (a grid that is too tall overflows its page instead of breaking).
-            return laid_out.pages == 1 and not overlaps(laid_out.document)
+            return laid_out.pages == 1 and not laid_out.overlaps()
 
         if key in self.fits:  # another variant or institution of the poster: its size is known
             known = attempt(self.fits[key])
