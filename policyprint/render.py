@@ -244,9 +244,11 @@ class Renderer:
         sections = self.project.policy["sections"]
         leads = {s["id"]: s["lead"] for s in sections if "lead" in s}
         leads |= {u["id"]: u["lead"] for s in sections for u in s.get("subsections", []) if "lead" in u}
+        bodies = {s["id"]: s["body"] for s in sections if "body" in s}
+        bodies |= {u["id"]: u["body"] for s in sections for u in s.get("subsections", []) if "body" in u}
         lists = {lst["id"]: lst for s in sections for lst in s.get("lists", [])}
         items = {it["id"]: it for lst in lists.values() for it in lst["items"]}
-        return {"leads": leads, "lists": lists, "items": items}
+        return {"leads": leads, "bodies": bodies, "lists": lists, "items": items}
 
     def strings(self, lang: str) -> dict[str, str]:
         """The fixed words for `lang`, falling back to the source language key by key."""

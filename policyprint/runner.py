@@ -289,6 +289,7 @@ class JobRunner:
         for block in poster["blocks"]:
             n += len(block.get("heading", "")) + sum(map(len, block.get("text", [])))
             n += sum(map(len, index["leads"].get(block.get("quote"), [])))
+            n += sum(map(len, index["bodies"].get(block.get("body"), [])))
             if "list" in block:
                 lst = index["lists"][block["list"]]
                 n += len(lst["intro"]) + sum(len(item["text"]) for item in lst["items"])
@@ -312,12 +313,13 @@ class JobRunner:
         poster = posters.data["posters"][poster_index]
         here = ("posters", poster_index)
         candidates = [(len(poster[k]), posters, here + (k,)) for k in ("kicker", "title")]
-        quoted_leads, quoted_lists, quoted_items = set(), set(), set()
+        quoted_leads, quoted_bodies, quoted_lists, quoted_items = set(), set(), set(), set()
         for bi, block in enumerate(poster["blocks"]):
             if "heading" in block:
                 candidates.append((len(block["heading"]), posters, here + ("blocks", bi, "heading")))
             candidates += [(len(t), posters, here + ("blocks", bi, "text", ti)) for ti, t in enumerate(block.get("text", []))]
             quoted_leads.add(block.get("quote"))
+            quoted_bodies.add(block.get("body"))
             quoted_lists.add(block.get("list"))
             quoted_items.update(block.get("items", []))
         for si, section in enumerate(policy.data["sections"]):
@@ -326,6 +328,8 @@ class JobRunner:
             for path, part in places:
                 if part["id"] in quoted_leads:
                     candidates += [(len(t), policy, path + ("lead", i)) for i, t in enumerate(part.get("lead", []))]
+                if part["id"] in quoted_bodies:
+                    candidates += [(len(t), policy, path + ("body", i)) for i, t in enumerate(part.get("body", []))]
             for li, lst in enumerate(section.get("lists", [])):
                 if lst["id"] in quoted_lists:
                     candidates.append((len(lst["intro"]), policy, ("sections", si, "lists", li, "intro")))

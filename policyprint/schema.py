@@ -411,6 +411,7 @@ BRAND_FILE = Mapping({
 BLOCK = Mapping({
     "heading": Field(TITLE, "the block's heading", required=False),
     "quote": Field(ID, "the id of a section or subsection whose lead is quoted", required=False),
+    "body": Field(ID, "the id of a section or subsection whose body paragraphs are quoted", required=False),
     "list": Field(ID, "the id of a policy list, quoted with its intro and every item", required=False),
     "items": Field(ListOf(ID, min_items=1, max_items=40), "ids of policy list items, quoted word for word",
                    required=False),

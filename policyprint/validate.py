@@ -291,17 +291,23 @@ def _block_refs(project: Project, src, path: tuple, blocks: list[dict]) -> list[
     items = {it["id"] for s in policy["sections"] for lst in s.get("lists", []) for it in lst["items"]}
     leads = {s["id"] for s in policy["sections"] if "lead" in s}
     leads |= {u["id"] for s in policy["sections"] for u in s.get("subsections", []) if "lead" in u}
+    bodies = {s["id"] for s in policy["sections"] if "body" in s}
+    bodies |= {u["id"] for s in policy["sections"] for u in s.get("subsections", []) if "body" in u}
     out = []
     for bi, block in enumerate(blocks):
         here = path + (bi,)
-        if not any(k in block for k in ("quote", "list", "items", "text", "figure", "pull_quote")):
-            out.append(src.problem(here, "expected at least one of quote, list, items, text, figure, pull_quote"))
+        if not any(k in block for k in ("quote", "body", "list", "items", "text", "figure", "pull_quote")):
+            out.append(src.problem(here, "expected at least one of quote, body, list, items, text, figure, "
+                                         "pull_quote"))
         if "pull_quote" in block and block["pull_quote"] not in items:
             out.append(src.problem(here + ("pull_quote",), f"no policy list item has id '{block['pull_quote']}'"
                                                            f"{did_you_mean(block['pull_quote'], items)}"))
         if "quote" in block and block["quote"] not in leads:
             out.append(src.problem(here + ("quote",), f"no section or subsection with a lead has id "
                                    f"'{block['quote']}'{did_you_mean(block['quote'], leads)}"))
+        if "body" in block and block["body"] not in bodies:
+            out.append(src.problem(here + ("body",), f"no section or subsection with body paragraphs has id "
+                                   f"'{block['body']}'{did_you_mean(block['body'], bodies)}"))
         if "list" in block and block["list"] not in lists:
             out.append(src.problem(here + ("list",), f"no policy list has id '{block['list']}'"
                                                      f"{did_you_mean(block['list'], lists)}"))

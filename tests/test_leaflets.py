@@ -12,9 +12,9 @@ import yaml
 import zxingcpp
 from pypdf import PdfReader
 
-from conftest import flow_text, page_texts
+from conftest import FOOTER_RE, flow_text, normalise, page_texts
 from policyprint import build, finish, verapdf
-from policyprint.errors import BuildError
+from policyprint.errors import BuildError, ContentError
 from policyprint.readability import lix
 from policyprint.validate import leaflet_paragraphs
 
@@ -182,3 +182,31 @@ def test_leaflets_pass_verapdf_pdf_ua_1(built):
     paths.append(built / "output/da/institutions/eksempel-klub/leaflet-parents.screen.pdf")
     verdicts = verapdf.validate(paths, "ua1", cache=built / ".cache")
     assert [(v.passed, v.failures) for v in verdicts] == [(True, [])] * len(paths)
+
+
+def test_the_parents_back_page_uses_its_space(built):
+    """The back page carries the policy's shared-task paragraph (quoted by id with `body:`) and its
+    text runs down past 70 % of the page: not a pull quote and a contact block above an empty half."""
+    section = next(s for s in policy(built)["sections"] if s["id"] == "foraeldre")
+    pdf = built / "output/da/leaflet-parents.screen.pdf"
+    back = normalise(FOOTER_RE.sub("", page_texts(pdf)[3]))
+    assert "En fælles opgave" in back
+    assert section["body"][0] in back
+    page = pdfium.PdfDocument(pdf)[3]
+    text = page.get_textpage()
+    lowest = min(text.get_charbox(i)[1] for i in range(text.count_chars())
+                 if not text.get_text_range(i, 1).isspace())
+    height = page.get_height()
+    assert (height - lowest) / height > 0.7     # before: 0.55 (a pull quote and the contact block)
+
+
+def test_a_body_quote_of_an_unknown_id_names_the_yaml_key(project_copy):
+    path = project_copy / "content/leaflets.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "          body: foraeldre\n" in text
+    path.write_text(text.replace("          body: foraeldre\n", "          body: foraeldr\n"), encoding="utf-8")
+    line = text.splitlines().index("          body: foraeldre") + 1
+    with pytest.raises(ContentError) as err:
+        build(project_copy, products=("leaflet-parents",))
+    assert (f"content/leaflets.yaml:{line}: leaflets.parents.back.blocks[1].body: no section or subsection "
+            "with body paragraphs has id 'foraeldr' (did you mean 'foraeldre'?)") in str(err.value)
