@@ -10,7 +10,14 @@ all: build
 ICC    := .cache/icc/FOGRA39.icc
 FONTS  := .cache/fonts.stamp
 
-setup: $(STAMP) $(ICC) $(FONTS)
+AXE    := node_modules/axe-core/axe.min.js
+
+setup: $(STAMP) $(ICC) $(FONTS) $(AXE)
+
+# axe-core, pinned in package-lock.json, for the browser tests (tests/browser.py).
+$(AXE): package.json package-lock.json | $(STAMP)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(AXE)
 
 # Static instances of the variable brand fonts in .cache/fonts/, cached per font version, and the
 # private fontconfig configuration that lists only them (policyprint/fonts.py).
@@ -40,4 +47,4 @@ fuzz: setup
 	$(PY) -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
 
 clean:
-	rm -rf output .cache
+	rm -rf output .cache node_modules

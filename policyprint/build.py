@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import Keyer, State
+from .catalogue import write_catalogue
 from .errors import BuildError, PolicyprintError
 from .output import Output, OutputFault, close_inherited_lock, contained, refuse_link
 from .output import build_lock as _output_lock
@@ -239,9 +240,12 @@ def fingerprint(root: Path, options: dict, inputs: str) -> str:
     return h.hexdigest()
 
 
+LISTED = (".pdf", ".html", ".css", ".png")   # the PDFs and the catalogue's files
+
+
 def _output_listing(output: Path) -> dict[str, list[int]]:
     return {p.relative_to(output).as_posix(): [p.stat().st_size, p.stat().st_mtime_ns]
-            for p in sorted(output.rglob("*.pdf"))}
+            for p in sorted(output.rglob("*")) if p.suffix in LISTED and p.is_file()}
 
 
 def _unchanged(root: Path, options: dict) -> BuildReport | None:
@@ -341,6 +345,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 stale = []
             outdated = out_of_date(state, keyer, {job.path.as_posix() for job in planned}, producible)
             out.finish(inputs, set(stale), set(outdated))
+            write_catalogue(project, out)   # output/index.html and the institutions' pages, from the manifest
         else:
             out.flags = {"interrupted": True}
             try:

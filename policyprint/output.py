@@ -107,6 +107,9 @@ class Output:
         self.built_from = ""
         self.flags: dict[str, bool] = {}
         self._json: dict[str, str] = {}   # each entry serialised once: a save only joins them
+        # The catalogue's files (HTML, CSS, thumbnails; policyprint/catalogue.py), by path: the
+        # manifest's "site" list. Ours like the PDFs, but not publications (no pages, no status).
+        self.site: dict[str, dict] = {}
 
     # ---- opening -------------------------------------------------------------
 
@@ -137,6 +140,7 @@ class Output:
             artifacts = data["artifacts"]
             self.entries = {str(a["path"]): a for a in artifacts}
             self.built_from = str(data.get("built_from", ""))
+            self.site = {str(a["path"]): a for a in data.get("site", [])}
         except (ValueError, KeyError, TypeError, AttributeError):
             raise OutputRefused(f"{self.show(MANIFEST)} is not policyprint's manifest (it cannot be read as "
                                 "one); move it away, with any files it described") from None
@@ -150,7 +154,7 @@ class Output:
 
     def own_names(self) -> set[str]:
         names = set(RESERVED)
-        for rel in self.entries:
+        for rel in [*self.entries, *self.site]:
             names.add(rel)
             names.add(tmp_name(rel))
         return names
@@ -199,7 +203,11 @@ class Output:
         for rel in [rel for rel in self._json if rel not in self.entries]:
             del self._json[rel]
         text = json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "artifacts": [\n' + \
-            ",\n".join(items) + ("\n  ]\n}\n" if items else "  ]\n}\n")
+            ",\n".join(items) + ("\n  ]" if items else "  ]")
+        if self.site:
+            site = [self.site[rel] for rel in sorted(self.site)]
+            text += ',\n  "site": ' + json.dumps(site, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        text += "\n}\n"
         self._write_file(f".{MANIFEST}.tmp", MANIFEST, text.encode(), sync=sync)
 
     def _write_file(self, tmp_rel: str, rel: str, data: bytes, sync: bool = True) -> None:
@@ -269,6 +277,41 @@ class Output:
             del self.entries[rel]
             self.save()
 
+    def write_site(self, rel: str, data: bytes) -> bool:
+        """Write a catalogue file (output/rel) atomically, marked in the manifest's "site" list
+        while it changes; an unchanged file is not written again. True if it was written."""
+        digest = hashlib.sha256(data).hexdigest()
+        entry = self.site.get(rel)
+        if entry and entry.get("sha256") == digest and not entry.get("state") and (self.path / rel).is_file():
+            return False
+        target = contained(self.path, rel)
+        with _signals_deferred():
+            self.site[rel] = {"path": rel, "state": "writing"}
+            self.save()
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputFault(describe_os_error(exc, "cannot create")) from None
+            contained(self.path, rel)
+            self._write_file(tmp_name(rel), rel, data, sync=False)
+            self.site[rel] = {"path": rel, "bytes": len(data), "sha256": digest}
+        return True
+
+    def delete_site(self, rel: str) -> None:
+        """Delete a catalogue file the manifest's "site" list records (e.g. an old thumbnail)."""
+        if rel not in self.site:
+            raise OutputRefused(f"refused to delete {self.show(rel)}: policyprint did not write it")
+        target = contained(self.path, rel)
+        with _signals_deferred():
+            self.site[rel] = {**self.site[rel], "state": "deleting"}
+            self.save()
+            try:
+                _unlink_regular(target)
+            except OSError as exc:
+                raise OutputFault(describe_os_error(exc, "cannot delete").replace(str(self.path), "output", 1)) \
+                    from None
+            del self.site[rel]
+
     def keep(self, rel: str, artifact: dict) -> None:
         """Record an unchanged file's full entry (saved with the next change)."""
         self.entries[rel] = artifact
@@ -288,7 +331,7 @@ class Output:
 
         Returns the paths that were marked (their content is then recorded as found).
         """
-        for name in (f".{MANIFEST}.tmp", *(tmp_name(rel) for rel in self.entries)):
+        for name in (f".{MANIFEST}.tmp", *(tmp_name(rel) for rel in [*self.entries, *self.site])):
             path = self.path / name
             if os.path.lexists(path):
                 contained(self.path, name)
@@ -306,6 +349,13 @@ class Output:
                 self.entries[rel] = {"path": rel, "bytes": size, "sha256": digest, "unverified": True}
             else:
                 del self.entries[rel]
+        for rel, entry in list(self.site.items()):   # the catalogue's files: recorded as found
+            path = contained(self.path, rel)
+            if not path.is_file() or path.is_symlink():
+                del self.site[rel]
+            elif entry.get("state"):
+                size, digest = _sha256(path)
+                self.site[rel] = {"path": rel, "bytes": size, "sha256": digest}
         return marked
 
     def finish(self, built_from: str, stale: set[str], outdated: set[str] = frozenset()) -> None:
@@ -330,7 +380,7 @@ class Output:
     def verify(self) -> list[str]:
         """Every difference between the manifest and the files on disk, one line each."""
         problems = []
-        for rel, entry in sorted(self.entries.items()):
+        for rel, entry in sorted([*self.entries.items(), *self.site.items()]):
             path = self.path / rel
             if entry.get("state"):
                 problems.append(f"{self.show(rel)}: marked {entry['state']!r} in manifest.json "

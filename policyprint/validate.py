@@ -220,7 +220,8 @@ def _hyphenation(project: Project) -> list[Problem]:
 
 
 # The placeholders each fixed word may use (filled by the `fill` filter); others take none.
-STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page")}
+STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page"),
+                       "web_howto_print": ("condition", "bleed"), "web_count": ("count",)}  # the catalogue
 
 
 def _strings(project: Project) -> list[Problem]:

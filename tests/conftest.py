@@ -71,3 +71,17 @@ def normalise(text: str) -> str:
     text = text.replace("\u00ad", "")     # soft hyphens from content/hyphenation.yaml
     text = re.sub(r"[»«“”„]", '"', text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """One headless Chromium for the whole session (tests/browser.py); `make` installs it."""
+    import browser as chromium
+
+    if chromium.missing():
+        pytest.fail(f"the browser tests need {', '.join(chromium.missing())}: run `make`")
+    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"))
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -1,0 +1,170 @@
+"""The catalogue (policyprint/catalogue.py): output/index.html, the institutions' pages, the filter
+pages and the thumbnails, checked on the session's build and in a real browser (tests/browser.py)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from PIL import Image, ImageChops
+
+import browser as chromium
+from policyprint import build, catalogue
+from policyprint.output import Output
+
+
+def manifest(output: Path) -> dict:
+    return json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+
+
+def pdf_entries(output: Path) -> list[dict]:
+    return [a for a in manifest(output)["artifacts"] if not a.get("stale")]
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []   # (tag, url)
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value is not None:
+                self.links.append((tag, value))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def site_pages(output: Path) -> list[Path]:
+    return sorted(output / s["path"] for s in manifest(output)["site"] if s["path"].endswith(".html"))
+
+
+@pytest.fixture(scope="module")
+def output(built) -> Path:
+    return built / "output"
+
+
+# ---- what the build writes ------------------------------------------------------------------
+
+
+def test_catalogue_lists_every_file_with_its_facts_and_how_to_print(output):
+    index = (output / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="da" dir="ltr">' in index
+    assert "Content-Security-Policy" in index and "default-src 'none'" in html.unescape(index)
+    text = " ".join(" ".join(parse(output / "index.html").text).split())
+    assert "Sådan udskriver du: A4, begge sider, vend på den korte kant, 100 %, fold." in text
+    assert "Sådan udskriver du: Udskriv begge ark i 100 %, klip ved mærkerne, og læg dem over hinanden." in text
+    # The print condition comes from content/print.yaml.
+    assert "Sådan udskriver du: Til trykkeriet: PDF/X-4, FOGRA39, 3 mm tilfald." in text
+    general = [a for a in pdf_entries(output) if not a["institution"]]
+    for entry in general:
+        assert f'href="{entry["path"]}"' in index, entry["path"]
+        assert f'src="thumbs/{entry["sha256"]}.png"' in index
+    # Grouped by product: the policy first, then the leaflets, then the posters.
+    headings = re.findall(r'<h2 id="p-([\w-]+)"', index)
+    assert headings[:4] == ["policy", "leaflet-parents", "leaflet-staff", "leaflet-youth"]
+    assert all(h.startswith("poster-") for h in headings[4:])
+    assert sorted(headings) == sorted({a["product"] for a in general})
+    policy = re.search(r'href="da/policy.screen.pdf".*?</li>', index, re.S).group(0)
+    assert "<dd>12</dd>" in policy and "<dd>A4</dd>" in policy and "Godkendt" in policy
+    booklet = re.search(r'href="da/leaflet-parents.booklet.pdf".*?</li>', index, re.S).group(0)
+    assert "<dd>A4 liggende</dd>" in booklet
+
+
+def test_each_institution_has_a_page_with_its_own_files(output):
+    page = output / "institutions" / "eksempel-klub" / "index.html"
+    text = page.read_text(encoding="utf-8")
+    own = [a["path"] for a in pdf_entries(output) if a["institution"] == "eksempel-klub"]
+    assert own and all(f'href="../../{rel}"' in text for rel in own)
+    assert 'href="../../da/policy.screen.pdf"' not in text   # only its own files
+    assert "Klub Eksempel (eksempel)" in text and "Sådan udskriver du" in text
+    assert 'href="institutions/eksempel-klub/index.html"' in (output / "index.html").read_text(encoding="utf-8")
+
+
+def test_filters_are_pages_of_their_own(output):
+    """Filtering needs no JavaScript: each language, audience and kind is a static page."""
+    leaflets = (output / "filter" / "kind-leaflet.html").read_text(encoding="utf-8")
+    assert 'href="../da/leaflet-youth.screen.pdf"' in leaflets and "poster-" not in leaflets.split("<main")[1]
+    parents = (output / "filter" / "audience-parents.html").read_text(encoding="utf-8")
+    main = parents.split("<main")[1]
+    assert "leaflet-parents.screen.pdf" in main and "leaflet-staff" not in main and "policy.screen" not in main
+    assert '<a href="../filter/audience-parents.html" aria-current="page">' in parents
+    assert (output / "filter" / "lang-da.html").is_file()
+    assert "<script" not in leaflets
+
+
+def test_every_link_and_image_resolves_and_every_pdf_is_linked(output):
+    linked = set()
+    for page in site_pages(output):
+        for tag, url in parse(page).links:
+            parts = urlsplit(url)
+            assert not parts.scheme and not parts.netloc, f"{page.name}: external {url}"
+            if not parts.path:
+                continue   # an anchor on the same page
+            target = (page.parent / unquote(parts.path)).resolve()
+            assert target.is_file(), f"{page.relative_to(output)}: {tag} {url} does not resolve"
+            assert target.is_relative_to(output.resolve())
+            linked.add(target.relative_to(output.resolve()).as_posix())
+    missing = [a["path"] for a in pdf_entries(output) if a["path"] not in linked]
+    assert missing == []
+
+
+def test_each_thumbnail_is_its_pdfs_first_page(output):
+    import pypdfium2 as pdfium
+
+    for entry in pdf_entries(output):
+        thumb = Image.open(output / "thumbs" / f"{entry['sha256']}.png").convert("RGB")
+        document = pdfium.PdfDocument(str(output / entry["path"]))
+        page = document[0]
+        fresh = page.render(scale=thumb.width / page.get_size()[0]).to_pil().convert("RGB")
+        page.close()
+        document.close()
+        assert fresh.size == thumb.size, entry["path"]
+        assert ImageChops.difference(fresh, thumb).getbbox() is None, entry["path"]
+
+
+def test_unchanged_files_are_neither_rendered_nor_written_again(built, tmp_path, monkeypatch):
+    """A copy of the session's build: a build after an edit that changes no PDF renders no thumbnail
+    and rewrites no catalogue file; a changed PDF gets a new thumbnail and its old one goes."""
+    root = tmp_path / "copy"
+    shutil.copytree(built, root, symlinks=True)
+    output = root / "output"
+    before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.suffix in (".html", ".png", ".css")}
+    rendered = []
+    real = catalogue.thumbnail_png
+    monkeypatch.setattr(catalogue, "thumbnail_png", lambda path, *a: rendered.append(path) or real(path, *a))
+    with (root / "content" / "site.yaml").open("a", encoding="utf-8") as f:
+        f.write("\n# an edit that changes no file\n")
+    build(root, institutions=("eksempel-klub",))
+    assert rendered == []
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    # A PDF whose bytes change gets a new thumbnail (named by its new checksum); the old one goes.
+    from policyprint.project import load_project
+
+    out = Output.open(root, "test")
+    rel = "da/poster-vision.screen.pdf"
+    old = out.entries[rel]["sha256"]
+    other = output / "da/poster-begreber.screen.pdf"
+    shutil.copyfile(other, output / rel)
+    new = "0" * 64   # as if built: the thumbnail is named by the manifest's checksum
+    out.entries[rel] = {**out.entries[rel], "sha256": new}
+    written = catalogue.write_catalogue(load_project(root), out)
+    assert rendered == [output / rel]
+    assert f"thumbs/{new}.png" in written and "index.html" in written
+    begreber = out.entries["da/poster-begreber.screen.pdf"]["sha256"]
+    assert (output / "thumbs" / f"{new}.png").read_bytes() == (output / "thumbs" / f"{begreber}.png").read_bytes()
+    assert not (output / "thumbs" / f"{old}.png").exists()
+    assert f"thumbs/{old}.png" not in [s["path"] for s in manifest(output)["site"]]
