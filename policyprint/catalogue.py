@@ -29,7 +29,7 @@ THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the pag
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
 CSS = "web.css"            # output/web.css: the brand tokens, then styles/web.css
 # No scripts, no frames, no requests anywhere but the catalogue's own folder.
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'none'; "
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; script-src 'none'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'")
 KIND_ORDER = {"policy": 0, "leaflet": 1, "poster": 2}
 VARIANT_ORDER = {"screen": 0, "booklet": 1, "print": 2}

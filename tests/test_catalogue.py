@@ -168,3 +168,82 @@ def test_unchanged_files_are_neither_rendered_nor_written_again(built, tmp_path,
     assert (output / "thumbs" / f"{new}.png").read_bytes() == (output / "thumbs" / f"{begreber}.png").read_bytes()
     assert not (output / "thumbs" / f"{old}.png").exists()
     assert f"thumbs/{old}.png" not in [s["path"] for s in manifest(output)["site"]]
+
+
+# ---- in a real browser (one Chromium for the session: conftest.py `browser`) ------------------------
+
+PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html"]
+
+
+def open_page(browser, output: Path, rel: str) -> list[dict]:
+    """Load output/rel from file:// (as an unzipped archive would be); the console's errors on the way
+    (a blocked request, a missing file) are returned."""
+    browser.get_log("browser")   # clear what earlier pages left
+    browser.get((output / rel).as_uri())
+    browser.execute_script("return document.readyState")
+    return [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_axe_finds_no_violations_and_nothing_is_blocked(browser, output, rel):
+    errors = open_page(browser, output, rel)
+    assert errors == [], f"{rel}: the browser reported {errors}"
+    assert browser.execute_script("return document.styleSheets.length") == 1   # web.css loaded
+    images = browser.execute_script(
+        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert images == [], f"{rel}: images that did not load"
+    violations = chromium.axe_violations(browser)
+    assert violations == [], f"axe-core on {rel}:\n{chromium.describe(violations)}"
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("rel", PAGES[:2])
+def test_screenshots_fit_the_width(browser, output, rel, width, tmp_path_factory):
+    """Screenshots at a phone's and a desktop's width (kept in the test's folder: look at them);
+    nothing is wider than the window (no sideways scrolling)."""
+    open_page(browser, output, rel)
+    folder = tmp_path_factory.mktemp("screenshots", numbered=False) if not hasattr(
+        test_screenshots_fit_the_width, "folder") else test_screenshots_fit_the_width.folder
+    test_screenshots_fit_the_width.folder = folder
+    shot = chromium.screenshot(browser, width, folder / f"{rel.replace('/', '_')}.{width}.png")
+    image = Image.open(shot)
+    assert image.width == width and image.height > 600
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": width < 600})
+    try:
+        wide = browser.execute_script(
+            "const w = document.documentElement.clientWidth;"
+            "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1)"
+            ".map(e => e.tagName + '.' + e.className).slice(0, 5)")
+        assert wide == [], f"{rel} at {width} px: wider than the window: {wide}"
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])"
+
+
+@pytest.mark.parametrize("rel", PAGES[:2])
+def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(browser, output, rel):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_page(browser, output, rel)
+    expected = browser.execute_script(
+        f"return [...document.querySelectorAll(\"{FOCUSABLE}\")].map(e => e.outerHTML.slice(0, 120))")
+    assert len(expected) > 5
+    reached, unseen = [], []
+    for _ in expected:
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        focused = browser.execute_script(
+            "const e = document.activeElement, s = getComputedStyle(e);"
+            "const r = e.getBoundingClientRect();"
+            "return [e.outerHTML.slice(0, 120), s.outlineStyle, parseFloat(s.outlineWidth),"
+            " r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0]")
+        reached.append(focused[0])
+        if focused[1] == "none" or focused[2] < 2 or not focused[3]:
+            unseen.append(focused[0])
+    assert reached == expected
+    assert unseen == [], f"{rel}: focused without a visible focus: {unseen[:3]}"
+    # The skip link comes first and leads to the main content.
+    assert 'class="skip"' in expected[0] and 'href="#indhold"' in expected[0]
