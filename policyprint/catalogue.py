@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from .output import Output
 from .plan import PAGE_SIZES_MM
 from .project import SOURCE_LANG, Project
+from .web import WEB_PRODUCTS
 
 THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the page)
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
@@ -171,8 +172,11 @@ class Catalogue:
                 groups.append({"product": item.product, "title": item.title, "langs": []})
             langs = groups[-1]["langs"]
             if not langs or langs[-1]["lang"] != item.entry["lang"]:
+                web = None
+                if item.product["id"] in WEB_PRODUCTS and not item.entry.get("institution"):
+                    web = f"{item.entry['lang']}/{item.product['id']}.html"
                 langs.append({"lang": item.entry["lang"], "name": self.language_name(item.entry["lang"]),
-                              "items": []})
+                              "items": [], "web": web})
             langs[-1]["items"].append(item)
         return groups
 
@@ -236,9 +240,21 @@ class Catalogue:
         for inst in institutions:
             files[inst["href"]] = self.page(inst["href"], title=inst["name"], items=inst["items"], filters=[],
                                             current=None, institution=inst)
+        for group in self.groups(general):
+            for lang in group["langs"]:
+                if lang["web"]:
+                    files[lang["web"]] = self.web_page(group["product"]["id"], lang["lang"], lang["items"])
         for item in items:
             files.setdefault(item.thumb, None)
         return files
+
+    def web_page(self, product: str, lang: str, items: list[Item]) -> bytes:
+        """The product's web edition in `lang` (policyprint/web.py), linking to its PDFs beside it."""
+        from .web import WebEdition
+
+        pdfs = [{"href": PurePosixPath(i.href).name, "label": i.variant_label,
+                 "facts": f"{i.entry['pages']} {self.s['web_pages'].lower()}, {i.format}, {i.size}"} for i in items]
+        return WebEdition(self.project, self.renderer).html(product, lang, CSP, pdfs).encode()
 
 
 def write_catalogue(project: Project, out: Output) -> list[str]:

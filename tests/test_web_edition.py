@@ -1,0 +1,105 @@
+"""The web edition (policyprint/web.py): output/<lang>/policy.html from the same content and typesetter
+as the PDF. In the browser it is checked by tests/test_catalogue.py (axe, screenshots, keyboard, links)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policyprint.render import dashes
+
+
+class Outline(HTMLParser):
+    """The page's landmarks, headings (level, text), ids, and the text of the whole page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.headings: list[list] = []
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+        self._heading = None
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = [int(tag[1]), ""]
+            self.headings.append(self._heading)
+
+    def handle_endtag(self, tag):
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._heading is not None:
+            self._heading[1] += data
+
+
+@pytest.fixture(scope="module")
+def page(built) -> tuple[Path, str, Outline]:
+    path = built / "output" / "da" / "policy.html"
+    html = path.read_text(encoding="utf-8")
+    outline = Outline()
+    outline.feed(html)
+    return path, html, outline
+
+
+def test_semantic_outline(page, built):
+    _, html, outline = page
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="da" dir="ltr">' in html
+    for tag in ("header", "nav", "main", "footer"):
+        assert outline.tags.count(tag) == 1, tag
+    assert "script" not in outline.tags and " style=" not in html   # no scripts, no inline styles (CSP)
+    levels = [level for level, _ in outline.headings]
+    assert levels.count(1) == 1 and levels[0] == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), f"a heading level skipped: {levels}"
+    assert re.search(r'<a class="skip" href="#indhold">', html) and 'id="indhold"' in html
+    policy = yaml.safe_load((built / "content" / "policy.yaml").read_text(encoding="utf-8"))
+    toc = re.search(r'<nav class="toc".*?</ol>', html, re.S).group(0)
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert anchors == [s["id"] for s in policy["sections"]]
+    assert all(a in outline.ids for a in anchors)
+
+
+def test_same_text_and_typography_as_the_pdf(page, built):
+    _, html, outline = page
+    text = re.sub(r"\s+", " ", "".join(outline.text).replace("\u00ad", ""))
+    policy = yaml.safe_load((built / "content" / "policy.yaml").read_text(encoding="utf-8"))
+    for section in policy["sections"]:
+        for paragraph in section.get("lead", []) + section.get("body", []):
+            expected = re.sub(r'"([^"]*)"', "»\\1«", dashes(paragraph)).replace("\u00a0", " ")
+            assert re.sub(r"\s+", " ", expected) in text.replace("\u00a0", " ")
+    assert "0–25 år" in text                       # the typesetter's en dash, as in the PDF
+    assert "»Fællesskaber for alle" in text       # its quotes
+
+
+def test_age_band_diagram_is_svg_with_title_desc_and_a_table(page, built):
+    _, html, _ = page
+    bands = yaml.safe_load((built / "content" / "policy.yaml").read_text(encoding="utf-8"))["age_bands"]
+    svg = re.search(r"<svg role=\"img\" aria-labelledby=\"age-bands-title\".*?</svg>", html, re.S).group(0)
+    assert f'<title id="age-bands-title">{bands["title"]}</title>' in svg
+    desc = re.search(r'<desc id="age-bands-desc">(.*?)</desc>', svg).group(1)
+    assert all(b["label"] in desc for b in bands["bands"])
+    table = re.search(r'<table class="age-table">.*?</table>', html, re.S).group(0)
+    rows = re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', table)
+    assert [label for label, _ in rows] == [b["label"] for b in bands["bands"]]
+    assert [ages for _, ages in rows if ages != "hele forløbet"] == [dashes(b["ages"]) for b in bands["bands"]
+                                                                    if b["ages"]]
+    assert html.index("</svg>") < html.index('<table class="age-table">')   # the table follows the diagram
+
+
+def test_links_to_its_pdfs_and_back(page, built):
+    path, html, _ = page
+    for variant in ("screen", "booklet", "print"):
+        assert f'href="policy.{variant}.pdf"' in html and (path.parent / f"policy.{variant}.pdf").is_file()
+    assert 'href="../index.html"' in html
+    assert 'href="da/policy.html"' in (built / "output" / "index.html").read_text(encoding="utf-8")
