@@ -214,8 +214,39 @@ class Catalogue:
             institutions=institutions, policy_title=self.s["policy_name"], css=base + CSS, count=len(items))
         return html.encode()
 
+    def changes_page(self, found: list[dict], items: list[Item]) -> tuple[bytes, dict[str, bytes]]:
+        """output/changes.html and its before/after images (policyprint/proof.py found the pages)."""
+        from . import proof
+
+        titles = {i.href: f"{i.title} – {i.variant_label}" for i in items}
+        files, images = [], {}
+        for change in found:
+            if change["path"] not in titles:
+                continue
+            pages = []
+            for page in change["pages"]:
+                before, after = proof.image_names(change, page["page"])
+                cached = self.project.root / proof.PAGES_DIR
+                images[before] = proof.outlined(cached / change["before"] / f"{page['page']}.png", page["box"])
+                images[after] = proof.outlined(cached / change["after"] / f"{page['page']}.png", page["box"])
+                pages.append({"page": page["page"], "before": before, "after": after})
+            files.append({"href": change["path"], "title": titles[change["path"]], "pages": pages})
+        html = self.env.get_template("changes.html.j2").render(
+            lang=SOURCE_LANG, dir=self.project.language(SOURCE_LANG)["dir"], s=self.s, csp=CSP, css=CSS,
+            files=files, pages=sum(len(f["pages"]) for f in files), policy_title=self.s["policy_name"])
+        return html.encode(), images
+
     def site(self) -> dict[str, bytes | None]:
         """Every catalogue file: path → bytes (None for a thumbnail, rendered only when missing)."""
+        from . import proof
+
+        current = {rel: e["sha256"] for rel, e in self.out.entries.items()
+                   if not e.get("stale") and not e.get("state") and "sha256" in e}
+        found = proof.changes(self.project.root, self.out.path, current)
+        for change in found:   # the manifest records each file's changed pages since the previous build
+            entry = self.out.entries.get(change["path"])
+            if entry is not None and entry.get("sha256") == change["after"]:
+                self.out.entries[change["path"]] = {**entry, "changed_pages": [p["page"] for p in change["pages"]]}
         items = self.items()
         general = [i for i in items if not i.entry.get("institution")]
         filters = self.filters(general)
@@ -240,6 +271,8 @@ class Catalogue:
         for inst in institutions:
             files[inst["href"]] = self.page(inst["href"], title=inst["name"], items=inst["items"], filters=[],
                                             current=None, institution=inst)
+        files["changes.html"], images = self.changes_page(found, items)
+        files.update(images)
         for group in self.groups(general):
             for lang in group["langs"]:
                 if lang["web"]:

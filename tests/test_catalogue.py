@@ -175,7 +175,8 @@ def test_unchanged_files_are_neither_rendered_nor_written_again(built, tmp_path,
 
 # ---- in a real browser (one Chromium for the session: conftest.py `browser`) ------------------------
 
-PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/policy.html"]
+PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/policy.html",
+         "changes.html"]
 
 
 def open_page(browser, output: Path, rel: str) -> list[dict]:
@@ -250,3 +251,42 @@ def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(browser, outp
     assert unseen == [], f"{rel}: focused without a visible focus: {unseen[:3]}"
     # The skip link comes first and leads to the main content.
     assert 'class="skip"' in expected[0] and 'href="#indhold"' in expected[0]
+
+
+# ---- the proofing view: what the last build changed -----------------------------------------------
+
+
+def test_changed_pages_are_found_recorded_and_shown(built, tmp_path, browser):
+    """An edit to one poster's title: its screen file's page 1 changes, within the title's area;
+    changes.html shows it before and after (and passes axe); the manifest records changed_pages;
+    a build that changes nothing keeps that record."""
+    root = tmp_path / "copy"
+    shutil.copytree(built, root, symlinks=True)
+    posters = root / "content" / "posters.yaml"
+    text = posters.read_text(encoding="utf-8")
+    posters.write_text(text.replace("title: Fællesskaber for alle – Alle i fællesskab",
+                                    "title: Fællesskaber for alle – Alle i fællesskab!", 1), encoding="utf-8")
+    build(root, products=("poster-vision",), variants=("screen",))
+    output = root / "output"
+    rel = "da/poster-vision.screen.pdf"
+    entries = {a["path"]: a for a in manifest(output)["artifacts"]}
+    assert entries[rel]["changed_pages"] == [1]
+    assert [a["path"] for a in entries.values() if "changed_pages" in a] == [rel]
+    proof = json.loads((root / ".cache" / "proof.json").read_text(encoding="utf-8"))
+    [change] = proof["changes"]
+    box = change["pages"][0]["box"]
+    assert change["path"] == rel and box[3] < 80   # the title is at the top of the page, not the list
+    page = (output / "changes.html").read_text(encoding="utf-8")
+    before, after = f"changes/{change['before']}-1.png", f"changes/{change['after']}-1.png"
+    assert f'src="{before}"' in page and f'src="{after}"' in page and f'href="{rel}"' in page
+    assert ImageChops.difference(Image.open(output / before).convert("RGB"),
+                                 Image.open(output / after).convert("RGB")).getbbox() is not None
+    # The outline is drawn around the changed area.
+    assert Image.open(output / after).convert("RGB").getpixel((max(box[0] - 3, 0), box[1])) == (204, 0, 0)
+    errors = open_page(browser, output, "changes.html")
+    assert errors == []
+    violations = chromium.axe_violations(browser)
+    assert violations == [], f"axe-core on changes.html:\n{chromium.describe(violations)}"
+    (root / "content" / "site.yaml").open("a", encoding="utf-8").write("\n# no change\n")
+    build(root, products=("poster-vision",), variants=("screen",))
+    assert (output / "changes.html").read_text(encoding="utf-8") == page

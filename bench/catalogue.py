@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""The catalogue's and web edition's share of a cold build. Prints figures; asserts nothing.
+
+On a copy of the project: a cold default build with `--institution all` (wall time), then the
+post-build stage alone, from scratch on that output (its site files removed): the thumbnails
+(pypdfium2), the HTML pages (catalogue, filters, institutions, web edition), and the same
+stage again with nothing changed (what every later build pays when it runs the full path).
+
+Usage: .venv/bin/python bench/catalogue.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    from policyprint import build, catalogue
+    from policyprint.build import TOOL
+    from policyprint.output import Output
+    from policyprint.project import load_project
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "project"
+        for name in ("content", "templates", "styles"):
+            shutil.copytree(ROOT / name, root / name)
+        shutil.copytree(ROOT / ".cache" / "icc", root / ".cache" / "icc")
+        start = time.perf_counter()
+        build(root, institutions=("all",))
+        cold = time.perf_counter() - start
+        out = Output.open(root, TOOL)
+        for rel in list(out.site):
+            (out.path / rel).unlink()
+        out.site = {}
+        project = load_project(root)
+        timed = {"thumbnails": 0.0}
+        real = catalogue.thumbnail_png
+
+        def counted(path, *args):
+            t = time.perf_counter()
+            try:
+                return real(path, *args)
+            finally:
+                timed["thumbnails"] += time.perf_counter() - t
+        catalogue.thumbnail_png = counted
+        start = time.perf_counter()
+        written = catalogue.write_catalogue(project, out)
+        stage = time.perf_counter() - start
+        start = time.perf_counter()
+        again = catalogue.write_catalogue(project, out)
+        unchanged = time.perf_counter() - start
+        pages = sum(rel.endswith(".html") for rel in written)
+        thumbs = sum(rel.endswith(".png") for rel in written)
+        print(f"cold build (--institution all), catalogue included: {cold:6.2f} s, "
+              f"{len(out.entries)} PDFs")
+        print(f"catalogue stage from scratch:      {stage:6.2f} s ({100 * stage / cold:4.1f} % of the cold build)")
+        print(f"  thumbnails ({thumbs:3d}, pypdfium2):    {timed['thumbnails']:6.2f} s")
+        print(f"  HTML, CSS and writing ({pages} pages): {stage - timed['thumbnails']:6.2f} s")
+        print(f"catalogue stage, nothing changed:  {unchanged:6.3f} s ({len(again)} files written)")
+
+
+if __name__ == "__main__":
+    main()
