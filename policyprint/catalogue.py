@@ -24,7 +24,7 @@ from pathlib import PurePosixPath
 from .output import Output
 from .plan import PAGE_SIZES_MM
 from .project import SOURCE_LANG, Project
-from .web import WEB_PRODUCTS
+from .web import WEB_KINDS
 
 THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the page)
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
@@ -173,7 +173,7 @@ class Catalogue:
             langs = groups[-1]["langs"]
             if not langs or langs[-1]["lang"] != item.entry["lang"]:
                 web = None
-                if item.product["id"] in WEB_PRODUCTS and not item.entry.get("institution"):
+                if item.product["kind"] in WEB_KINDS and not item.entry.get("institution"):
                     web = f"{item.entry['lang']}/{item.product['id']}.html"
                 langs.append({"lang": item.entry["lang"], "name": self.language_name(item.entry["lang"]),
                               "items": [], "web": web})

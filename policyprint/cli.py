@@ -293,12 +293,21 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
     Example:
       ./build.py watch --product leaflet-parents --variant screen
     """
+    root = _root(ctx)
+    selection = _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict)
+    try:
+        _watch(root, selection)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
+
+
+def _watch(root: Path, selection: dict, after=None) -> None:
+    """Build, then rebuild on every save in content/, templates/ or styles/ (calling `after` after
+    each build) until Ctrl-C, which raises KeyboardInterrupt."""
     from watchfiles import watch
 
     from .build import Interrupted
 
-    root = _root(ctx)
-    selection = _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict)
     folders = [root / d for d in ("content", "templates", "styles")]
 
     def once():
@@ -316,14 +325,49 @@ def watch_cmd(ctx: click.Context, products, langs, variants, institutions, only_
                        err=True)
         except PolicyprintError as exc:
             click.echo(f"{time.strftime('%H:%M:%S')} error: {exc}", err=True)
+        if after:
+            after()
 
     click.echo(f"Watching {', '.join(f.name + '/' for f in folders)} (Ctrl-C stops)")
-    try:
+    once()
+    for _changes in watch(*folders, debounce=300, step=100):
         once()
-        for _changes in watch(*folders, debounce=300, step=100):
-            once()
+
+
+@main.command("serve")
+@_build_options
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="The port on 127.0.0.1. Example: --port 8080")
+@click.pass_context
+def serve_cmd(ctx: click.Context, products, langs, variants, institutions, only_institutions, size, marks,
+              jobs, strict, port) -> None:
+    """Build, then serve output/ (the catalogue) on 127.0.0.1, rebuilding on every save; the open page
+    reloads itself after a rebuild. Ctrl-C stops.
+
+    \b
+    Example:
+      ./build.py serve --port 8080
+    """
+    from .errors import UsageError
+    from .serve import Generation, start
+
+    root = _root(ctx)
+    selection = _selection(products, langs, variants, institutions, only_institutions, size, marks, jobs, strict)
+    generation = Generation()
+    (root / "output").mkdir(exist_ok=True)
+    try:
+        server = start(root / "output", port, generation)
+    except OSError as exc:
+        raise UsageError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; choose another --port") \
+            from None
+    click.echo(f"Serving output/ at http://127.0.0.1:{port}/ (Ctrl-C stops)")
+    try:
+        _watch(root, selection, after=generation.bump)
     except KeyboardInterrupt:
-        click.echo("Stopped watching.")
+        click.echo("Stopped serving.")
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @main.command("check")

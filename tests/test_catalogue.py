@@ -176,6 +176,7 @@ def test_unchanged_files_are_neither_rendered_nor_written_again(built, tmp_path,
 # ---- in a real browser (one Chromium for the session: conftest.py `browser`) ------------------------
 
 PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/policy.html",
+         "da/leaflet-staff.html",
          "changes.html"]
 
 

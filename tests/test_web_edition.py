@@ -103,3 +103,30 @@ def test_links_to_its_pdfs_and_back(page, built):
         assert f'href="policy.{variant}.pdf"' in html and (path.parent / f"policy.{variant}.pdf").is_file()
     assert 'href="../index.html"' in html
     assert 'href="da/policy.html"' in (built / "output" / "index.html").read_text(encoding="utf-8")
+
+
+def test_each_leaflet_has_a_web_page_quoting_the_policy_by_id(built):
+    """The staff leaflet's web page: its blocks quote the policy's lists by id, the diagram block
+    gets its SVG and table, and it links to its PDFs, the whole policy and the catalogue."""
+    output = built / "output"
+    leaflets = yaml.safe_load((built / "content" / "leaflets.yaml").read_text(encoding="utf-8"))["leaflets"]
+    policy = yaml.safe_load((built / "content" / "policy.yaml").read_text(encoding="utf-8"))
+    items = {i["id"]: i["text"] for s in policy["sections"] for lst in s.get("lists", []) for i in lst["items"]}
+    lists = {lst["id"]: lst for s in policy["sections"] for lst in s.get("lists", [])}
+    for audience in ("parents", "staff", "youth"):
+        html = (output / "da" / f"leaflet-{audience}.html").read_text(encoding="utf-8")
+        outline = Outline()
+        outline.feed(html)
+        text = re.sub(r"\s+", " ", "".join(outline.text).replace("\u00ad", "")).replace("\u00a0", " ")
+        assert [level for level, _ in outline.headings].count(1) == 1
+        for block in leaflets[audience]["blocks"]:
+            if "list" in block:
+                for item in lists[block["list"]]["items"]:
+                    assert re.sub(r"\s+", " ", dashes(item["text"])).replace("\u00a0", " ") in text
+            for item_id in block.get("items", []):
+                assert dashes(items[item_id]).replace("\u00a0", " ") in text
+        for variant in ("screen", "booklet", "print"):
+            assert f'href="leaflet-{audience}.{variant}.pdf"' in html
+        assert 'href="policy.html"' in html and 'href="../index.html"' in html and " style=" not in html
+    staff = (output / "da" / "leaflet-staff.html").read_text(encoding="utf-8")
+    assert '<desc id="age-bands-desc">' in staff and '<table class="age-table">' in staff
