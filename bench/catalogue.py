@@ -2,8 +2,8 @@
 """The catalogue's and web edition's share of a cold build. Prints figures; asserts nothing.
 
 On a copy of the project: a cold default build with `--institution all` (wall time), then the
-post-build stage alone, from scratch on that output (its site files removed): the thumbnails
-(pypdfium2), the HTML pages (catalogue, filters, institutions, web edition), and the same
+post-build stage alone, from scratch on that output (its site files and page renders removed): the
+thumbnails (pypdfium2), the proofing view's page renders (diff), the HTML pages (catalogue, filters, institutions, web edition), and the same
 stage again with nothing changed (what every later build pays when it runs the full path).
 
 Usage: .venv/bin/python bench/catalogue.py
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:
-    from policyprint import build, catalogue
+    from policyprint import build, catalogue, proof
     from policyprint.build import TOOL
     from policyprint.output import Output
     from policyprint.project import load_project
@@ -39,17 +39,21 @@ def main() -> None:
         for rel in list(out.site):
             (out.path / rel).unlink()
         out.site = {}
+        shutil.rmtree(root / proof.PAGES_DIR)     # the proofing view's page renders, from scratch too
+        (root / proof.STATE).unlink()
         project = load_project(root)
-        timed = {"thumbnails": 0.0}
-        real = catalogue.thumbnail_png
+        timed = {"thumbnails": 0.0, "pages": 0.0}
 
-        def counted(path, *args):
-            t = time.perf_counter()
-            try:
-                return real(path, *args)
-            finally:
-                timed["thumbnails"] += time.perf_counter() - t
-        catalogue.thumbnail_png = counted
+        def timer(name, real):
+            def counted(*args):
+                t = time.perf_counter()
+                try:
+                    return real(*args)
+                finally:
+                    timed[name] += time.perf_counter() - t
+            return counted
+        catalogue.thumbnail_png = timer("thumbnails", catalogue.thumbnail_png)
+        proof.page_images = timer("pages", proof.page_images)
         start = time.perf_counter()
         written = catalogue.write_catalogue(project, out)
         stage = time.perf_counter() - start
@@ -62,7 +66,8 @@ def main() -> None:
               f"{len(out.entries)} PDFs")
         print(f"catalogue stage from scratch:      {stage:6.2f} s ({100 * stage / cold:4.1f} % of the cold build)")
         print(f"  thumbnails ({thumbs:3d}, pypdfium2):    {timed['thumbnails']:6.2f} s")
-        print(f"  HTML, CSS and writing ({pages} pages): {stage - timed['thumbnails']:6.2f} s")
+        print(f"  proofing view: every page rendered: {timed['pages']:6.2f} s")
+        print(f"  HTML, CSS and writing ({pages} pages): {stage - timed['thumbnails'] - timed['pages']:6.2f} s")
         print(f"catalogue stage, nothing changed:  {unchanged:6.3f} s ({len(again)} files written)")
 
 
