@@ -19,7 +19,6 @@ from pathlib import Path
 
 from . import __version__
 from .cache import Keyer, State
-from .catalogue import write_catalogue
 from .errors import BuildError, PolicyprintError
 from .output import Output, OutputFault, close_inherited_lock, contained, refuse_link
 from .output import build_lock as _output_lock
@@ -345,6 +344,7 @@ def build(root: Path | str, products=None, langs=None, variants=None, institutio
                 stale = []
             outdated = out_of_date(state, keyer, {job.path.as_posix() for job in planned}, producible)
             out.finish(inputs, set(stale), set(outdated))
+            from .catalogue import write_catalogue   # not on the no-change fast path
             write_catalogue(project, out)   # output/index.html and the institutions' pages, from the manifest
         else:
             out.flags = {"interrupted": True}

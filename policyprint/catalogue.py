@@ -24,7 +24,6 @@ from pathlib import PurePosixPath
 from .output import Output
 from .plan import PAGE_SIZES_MM
 from .project import SOURCE_LANG, Project
-from .web import WEB_KINDS
 
 THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the page)
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
@@ -172,6 +171,8 @@ class Catalogue:
                 groups.append({"product": item.product, "title": item.title, "langs": []})
             langs = groups[-1]["langs"]
             if not langs or langs[-1]["lang"] != item.entry["lang"]:
+                from .web import WEB_KINDS
+
                 web = None
                 if item.product["kind"] in WEB_KINDS and not item.entry.get("institution"):
                     web = f"{item.entry['lang']}/{item.product['id']}.html"
