@@ -201,6 +201,9 @@ MUTATIONS: list[Mutation] = [
     stub("page-plan-preflight", P + "runner.py", "    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:",
          T("test_build", "test_overflowing_section_fails_and_keeps_the_earlier_pdf")),
 
+    stub("print-preferences", P + "impose.py", "def check_print_preferences(reader: PdfReader, kind: str) -> list[str]:",
+         T("test_guards", "test_a_booklet_without_its_print_preferences_is_found")),
+
     # ---- validator rules (content/ → file:line: key: message) -----------------------------------
     stub("contrast", P + "validate.py", "def _contrast(project: Project) -> list[Problem]:",
          T("test_typography", "test_a_pair_under_wcag_aa_fails_check_with_its_roles_and_colours")),
@@ -233,6 +236,21 @@ MUTATIONS: list[Mutation] = [
              T("test_guards", "test_validator_rules_name_file_line_and_key"), "an age band ending before it starts passes"),
     Mutation("page-plan-order", P + "validate.py", "if page <= last or page >= pages:", "if False:",
              T("test_guards", "test_validator_rules_name_file_line_and_key"), "a page plan out of order passes"),
+
+    Mutation("hyphenation-exceptions", P + "validate.py", 'if marked.replace("|", "") != word:', "if False:",
+             T("test_guards", "test_validator_rules_name_file_line_and_key"),
+             "a hyphenation exception that spells another word passes"),
+    stub("colour-roles", P + "validate.py", "def _colour_roles(project: Project) -> list[Problem]:",
+         T("test_content_errors", "test_unknown_colour_role_in_a_stylesheet")),
+    stub("type-sizes", P + "validate.py", "def _type_sizes(project: Project) -> list[Problem]:",
+         T("test_press", "test_a_missing_type_minimum_is_a_content_error")),
+    stub("institution-products", P + "validate.py", "def _institution_products(project: Project) -> list[Problem]:",
+         T("test_institutions", "test_an_unknown_product_for_an_institution_is_named")),
+    stub("glyphs", P + "validate.py", "def _glyphs(project: Project) -> list[Problem]:",
+         T("test_preflight", "test_missing_glyph_is_a_content_error_with_file_and_line")),
+    Mutation("string-placeholders", P + "validate.py", "                if name not in allowed:",
+             "                if False:", T("test_security", "test_strings_take_only_their_named_placeholders"),
+             "a fixed word may use any placeholder"),
 
     # ---- output/ safety -------------------------------------------------------------------------
     Mutation("output-containment", P + "output.py",

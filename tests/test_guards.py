@@ -33,7 +33,7 @@ def staff(tmp_path_factory):
     from policyprint import build
 
     root = copy_project(tmp_path_factory.mktemp("staff"))
-    build(root, products=("leaflet-staff",), variants=("screen", "print"))
+    build(root, products=("leaflet-staff",), variants=("screen", "print", "booklet"))
     return root
 
 
@@ -121,6 +121,22 @@ def test_an_untagged_screen_file_without_language_or_title_is_found(staff):
     assert finish.check_screen_basics(reader, "da") == [
         "is not tagged (no structure tree)", "has /Lang 'en', expected 'da'",
         "does not ask viewers to show the document title", "has no document title"]
+
+
+# ---- office files (booklets): the print dialog -----------------------------------------------------
+
+def test_a_booklet_without_its_print_preferences_is_found(staff):
+    from policyprint.impose import check_print_preferences
+
+    booklet = staff / "output/da/leaflet-staff.booklet.pdf"
+    assert check_print_preferences(PdfReader(booklet), "leaflet") == []
+
+    def drop(writer):
+        del writer._root_object["/ViewerPreferences"]
+
+    assert check_print_preferences(spoilt(booklet, drop), "leaflet") == [
+        "ViewerPreferences /Duplex is not set, expected /DuplexFlipShortEdge",
+        "ViewerPreferences /PrintScaling is not set, expected /None (print at 100 %)"]
 
 
 # ---- press files -------------------------------------------------------------------------------
@@ -413,7 +429,13 @@ def _page_plan(root):
             "(12), got 4")
 
 
-@pytest.mark.parametrize("spoil", [_lix, _unknown_quote, _unknown_list, _unknown_item, _duplicate_poster,
+def _hyphenation(root):
+    line = _edit(root, "content/hyphenation.yaml", "  - Ungepolitik: Unge|politik\n", "  - Ungepolitik: Unge|polotik\n")
+    return (f"content/hyphenation.yaml:{line}: exceptions[1].Ungepolitik: expected 'Ungepolitik' with '|' at "
+            "break points, got 'Unge|polotik'")
+
+
+@pytest.mark.parametrize("spoil", [_hyphenation, _lix, _unknown_quote, _unknown_list, _unknown_item, _duplicate_poster,
                                    _duplicate_institution, _icc_missing, _icc_rgb, _template_missing,
                                    _age_bands, _page_plan], ids=lambda f: f.__name__.strip("_"))
 def test_validator_rules_name_file_line_and_key(project_copy, spoil):
