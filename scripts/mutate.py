@@ -307,7 +307,11 @@ def apply(mutation: Mutation, copy: Path) -> None:
     if count != 1:
         raise AnchorError(f"mutation {mutation.name}: anchor not found in {mutation.file}" if count == 0 else
                           f"mutation {mutation.name}: anchor found {count} times in {mutation.file}")
-    path.write_text(text.replace(mutation.anchor, mutation.replacement), encoding="utf-8")
+    mutated = text.replace(mutation.anchor, mutation.replacement)
+    # A mutation must change behaviour, not break the module: a SyntaxError would fail every test
+    # that imports it, and count as caught without proving anything.
+    compile(mutated, str(path), "exec")
+    path.write_text(mutated, encoding="utf-8")
 
 
 class AnchorError(Exception):
@@ -352,9 +356,7 @@ def run_one(snapshot: Path, mutation: Mutation | None, tests: list[str], keep: b
         tail = (result.stdout.strip().splitlines() or [result.stderr.strip()])[-1]
         if mutation is None:
             verdict = "passes" if result.returncode == 0 else "FAILS"
-            detail = tail if result.returncode else ""
-            if result.returncode:
-                detail = result.stdout[-3000:] + result.stderr[-2000:]
+            detail = (result.stdout[-3000:] + result.stderr[-2000:]) if result.returncode else ""
         elif result.returncode == 1:
             verdict, detail = "caught", ""
         elif result.returncode == 0:
@@ -363,6 +365,8 @@ def run_one(snapshot: Path, mutation: Mutation | None, tests: list[str], keep: b
             verdict, detail = "ERROR", (result.stdout[-2000:] + result.stderr[-2000:]).strip()
     except AnchorError as exc:
         verdict, detail = "NO ANCHOR", str(exc)
+    except SyntaxError as exc:
+        verdict, detail = "BROKEN", f"mutation {mutation.name}: the patched {mutation.file} does not compile: {exc}"
     finally:
         if not keep:
             shutil.rmtree(copy, ignore_errors=True)
