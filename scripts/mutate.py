@@ -33,6 +33,7 @@ COPIED = ("policyprint", "tests", "content", "templates", "styles", "scripts", "
           "build.py", "pyproject.toml", "README.md", "Makefile")
 LINKED = (".venv", ".cache")
 TIMEOUT_S = 1200
+LOGS = Path(tempfile.gettempdir()) / "policyprint-mutate-logs"   # each run's pytest output, by row
 
 
 @dataclass
@@ -353,16 +354,18 @@ def run_one(snapshot: Path, mutation: Mutation | None, tests: list[str], keep: b
         if mutation:
             apply(mutation, copy)
         result = pytest(copy, tests)
+        log = LOGS / f"{mutation.name if mutation else 'baseline'}.log"
+        log.write_text(f"$ {' '.join(result.args)}\n{result.stdout}\n{result.stderr}", encoding="utf-8")
         tail = (result.stdout.strip().splitlines() or [result.stderr.strip()])[-1]
         if mutation is None:
             verdict = "passes" if result.returncode == 0 else "FAILS"
-            detail = (result.stdout[-3000:] + result.stderr[-2000:]) if result.returncode else ""
+            detail = f"{tail}\n(the whole output: {log})" if result.returncode else ""
         elif result.returncode == 1:
             verdict, detail = "caught", ""
         elif result.returncode == 0:
-            verdict, detail = "NOT CAUGHT", tail
-        else:   # collection error, no tests collected, timeout: never counted as caught
-            verdict, detail = "ERROR", (result.stdout[-2000:] + result.stderr[-2000:]).strip()
+            verdict, detail = "NOT CAUGHT", f"{tail}\n(the whole output: {log})"
+        else:   # collection error, no tests collected, a crash, a timeout: never counted as caught
+            verdict, detail = "ERROR", f"exit {result.returncode}: {tail}\n(the whole output: {log})"
     except AnchorError as exc:
         verdict, detail = "NO ANCHOR", str(exc)
     except SyntaxError as exc:
@@ -380,6 +383,7 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip running the tests on the unmutated copy")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies (for debugging)")
     parser.add_argument("--list", action="store_true", help="print the mutations and their tests, run nothing")
+    parser.add_argument("--baseline-only", action="store_true", help="only run the tests on the unmutated copy")
     args = parser.parse_args()
     names = {m.name for m in MUTATIONS}
     if unknown := [n for n in args.names if n not in names]:
@@ -410,11 +414,14 @@ def main() -> int:
 
 def run_all(args, chosen: list[Mutation], snapshot: Path) -> int:
     started = time.monotonic()
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
     jobs = max(1, min(args.jobs, 2))
     baseline_tests = sorted({t for m in chosen for t in m.tests})
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         baseline = None if args.no_baseline else pool.submit(run_one, snapshot, None, baseline_tests, args.keep)
-        futures = [(m, pool.submit(run_one, snapshot, m, m.tests, args.keep)) for m in chosen]
+        futures = [] if args.baseline_only else [(m, pool.submit(run_one, snapshot, m, m.tests, args.keep))
+                                                 for m in chosen]
         rows = []
         for m, future in futures:
             verdict, seconds, detail = future.result()
@@ -422,6 +429,10 @@ def run_all(args, chosen: list[Mutation], snapshot: Path) -> int:
             print(f"  {m.name}: {verdict} ({seconds:.0f} s)", file=sys.stderr, flush=True)
         base = baseline.result() if baseline else None
 
+    if args.baseline_only:
+        print(f"baseline (the {len(baseline_tests)} tests on the unmutated copy): {base[0]} ({base[1]:.0f} s)"
+              + (f"\n{base[2]}" if base[2] else ""))
+        return 0 if base[0] == "passes" else 1
     width = max(len(m.name) for m in chosen)
     print(f"\n{'mutation':<{width}} | tests | result")
     print(f"{'-' * width}-|-------|-------")
