@@ -2,8 +2,8 @@
 """Break the guards on purpose, one at a time, and show that a named test catches each break.
 
 Every mutation is a textual patch found by a unique anchor in the source. It is applied to a
-temporary copy of the checkout (this tree, uncommitted edits included; `.venv` and `.cache`
-are linked, not copied), and only the mutation's named tests run there, with the copy first
+temporary copy of the checkout (this tree, uncommitted edits included; `.venv`, the ICC
+profile and the font instances are linked, not copied), and only the mutation's named tests run there, with the copy first
 on sys.path (and in PYTHONPATH for the builds the tests start as subprocesses). A row is
 "caught" when those tests fail; the run exits 1 when any row is not caught, when an anchor is
 no longer in the source (the table never passes by skipping a row), or when the named tests
@@ -31,7 +31,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("policyprint", "tests", "content", "templates", "styles", "scripts", "docs", "bench",
           "build.py", "pyproject.toml", "README.md", "Makefile")
-LINKED = (".venv", ".cache")
 TIMEOUT_S = 1200
 LOGS = Path(tempfile.gettempdir()) / "policyprint-mutate-logs"   # each run's pytest output, by row
 
@@ -296,8 +295,15 @@ def make_copy(dest: Path, source: Path = ROOT) -> Path:
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         elif src.is_file():
             shutil.copy2(src, dest / name)
-    for name in LINKED:
-        (dest / name).symlink_to(ROOT / name)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    # .cache: the profile and the font instances are linked, but each copy writes its own
+    # fonts.conf (policyprint/fonts.py names the copy's own paths in it): one shared file,
+    # rewritten by each copy in turn, would point the others at folders already deleted.
+    (dest / ".cache/fonts").mkdir(parents=True)
+    (dest / ".cache/icc").symlink_to(ROOT / ".cache/icc")
+    for entry in (ROOT / ".cache/fonts").iterdir():
+        if entry.is_dir() and entry.name != "fontconfig":
+            (dest / ".cache/fonts" / entry.name).symlink_to(entry)
     return dest
 
 
