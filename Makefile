@@ -40,7 +40,7 @@ fuzz: setup
 	$(PY) -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
 
 # Break each guard on purpose (scripts/mutate.py) and show that a named test catches it; prints
-# a table and fails if any break goes uncaught. Slow (about 15 minutes); not part of `make test`.
+# a table and fails if any break goes uncaught. Slow (about 10 minutes); not part of `make test`.
 mutate: setup
 	$(PY) scripts/mutate.py
 
