@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: all setup build test fuzz clean
+.PHONY: all setup build test fuzz mutate clean
 
 all: build
 
@@ -45,6 +45,11 @@ test: setup
 # Property-based tests at full strength: 10,000 random examples (tests/test_fuzz.py); takes a while.
 fuzz: setup
 	$(PY) -m pytest tests/test_fuzz.py --hypothesis-profile=fuzz --hypothesis-show-statistics -p no:cacheprovider
+
+# Break each guard on purpose (scripts/mutate.py) and show that a named test catches it; prints
+# a table and fails if any break goes uncaught. Slow (about 10 minutes); not part of `make test`.
+mutate: setup
+	$(PY) scripts/mutate.py
 
 clean:
 	rm -rf output .cache node_modules

@@ -65,11 +65,30 @@ def test_force_renders_everything(cached_project):
 
 def test_a_changed_output_file_is_rebuilt(cached_project):
     target = cached_project / "output/da/leaflet-youth.screen.pdf"
+    build(cached_project, products=("leaflet-youth",), variants=("screen",))   # the same build: the fast path
     good = target.read_bytes()
     target.write_bytes(good[:-100])          # someone truncated it
     report = build(cached_project, products=("leaflet-youth",), variants=("screen",))
     assert rendered(report) == {"da/leaflet-youth.screen.pdf"}
     assert target.read_bytes() == good
+
+
+@pytest.mark.parametrize("rel", ["templates/leaflet.html.j2", "styles/leaflet.css"])
+def test_a_template_edit_leaves_the_fast_path_and_rebuilds(cached_project, rel):
+    """The no-change fast path hashes templates/ and styles/ too: an edit there is rebuilt."""
+    selection = dict(products=("leaflet-youth",), variants=("screen",))
+    build(cached_project, **selection)
+    assert rendered(build(cached_project, **selection)) == set()
+    path = cached_project / rel
+    text = path.read_text(encoding="utf-8")
+    assert '<p class="kicker">' in text or rel.endswith(".css")
+    path.write_text(text.replace('<p class="kicker">', '<p class="kicker" data-edited="yes">') if rel.endswith(".j2")
+                    else text + "\n.edited { color: #000; }\n", encoding="utf-8")
+    try:
+        assert rendered(build(cached_project, **selection)) == {"da/leaflet-youth.screen.pdf"}
+    finally:
+        path.write_text(text, encoding="utf-8")
+        build(cached_project, **selection)
 
 
 def test_a_failing_job_is_reported_and_the_others_are_built(project_copy):

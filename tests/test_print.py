@@ -85,7 +85,15 @@ def test_pin_document_id_is_a_same_length_substitution():
     pinned = finish.pin_document_id(pdf)
     assert len(pinned) == len(pdf)
     assert b"0f8e2d5c-1111" not in pinned
-    assert finish.pin_document_id(pinned.replace(b"xmp.did:", b"xmp.did:", 1)) == pinned
+    assert finish.pin_document_id(pinned) == pinned   # pinning again changes nothing
+    # Another render of the same content (other random ids) pins to the same bytes...
+    other = pdf.replace(b"0f8e2d5c-1111-4222-8333-944455556666", b"7a7a7a7a-2222-4333-8444-955566667777") \
+               .replace(b"0123456789abcdef0123456789abcdef", b"fedcba9876543210fedcba9876543210")
+    assert other != pdf and finish.pin_document_id(other) == pinned
+    # ...and other content to another id.
+    changed = finish.pin_document_id(pdf.replace(b"%PDF-1.6", b"%PDF-1.7"))
+    assert re.search(rb"xmp\.did:([0-9a-f-]{36})", changed).group(1) != re.search(rb"xmp\.did:([0-9a-f-]{36})",
+                                                                                   pinned).group(1)
 
 
 def test_crop_marks_are_drawn_outside_the_bleed_on_the_trim_lines(project_copy):
