@@ -52,10 +52,12 @@ def test_the_readme_usage_block_is_found():
     assert "./build.py list" in commands and len(commands) >= 10, commands
 
 
-@pytest.fixture(scope="module")
-def readme_project(built, tmp_path_factory) -> Path:
-    """A copy of the built project laid out like a checkout: build.py beside it, .venv linked."""
-    root = tmp_path_factory.mktemp("readme") / "checkout"
+@pytest.fixture
+def readme_project(built, tmp_path) -> Path:
+    """A copy of the built project laid out like a checkout: build.py beside it, .venv linked.
+    One per command: a command stopped at the time budget may leave a file half written (the
+    manifest marks it "writing"), which the next command, e.g. `check --verify`, rightly reports."""
+    root = tmp_path / "checkout"
     shutil.copytree(built, root, symlinks=True)
     shutil.copy2(ROOT / "build.py", root / "build.py")
     (root / ".venv").symlink_to(VENV)
