@@ -40,7 +40,7 @@ class Keyer:
         from .render import Renderer
 
         self.project = project
-        self.renderer = Renderer(project)
+        self.renderer = Renderer.shared(project)
         h = hashlib.sha256(f"policyprint {__version__}\0".encode())
         root = project.root
         # Files that steer every job without appearing in its HTML. Stylesheets and

@@ -61,7 +61,7 @@ class JobRunner:
         self.fits: dict[tuple, float] = {}
         # Generic layouts that institutions' copies share pages with (split_layout).
         self.generic_layouts: dict[Job, object] = {}
-        self.renderer = Renderer(project)
+        self.renderer = Renderer.shared(project)
         allowed = [project.root / d for d in ("content", "styles", "templates")]
         allowed.append(project.cmyk_profile())   # the profile file itself, never its folder
         self.writer = PdfWriter(allowed + self.renderer.fonts[1])

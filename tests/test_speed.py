@@ -1,0 +1,95 @@
+"""The speed levers (issue 15) change no byte: each is compared with POLICYPRINT_LEVERS=off."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from policyprint import pdf
+from policyprint.finish import pin_document_id
+from policyprint.plan import Job
+from policyprint.project import load_project
+from policyprint.runner import JobRunner
+
+
+def render(root, jobs, levers: str, monkeypatch) -> dict[Job, bytes]:
+    monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+    runner = JobRunner(load_project(root))
+    out = {}
+    for job in jobs:
+        result, data = runner.run(job)
+        assert result.ok, result.errors
+        out[job] = data
+    return out
+
+
+def test_shared_stylesheets_and_renderer_give_the_same_bytes(project_copy, monkeypatch):
+    """Stylesheets parsed once per process (and one Renderer for key and job) write the same
+    PDFs as parsing them for every document: screen and print, leaflet, brochure and poster."""
+    jobs = [Job(product, "da", variant) for product in ("leaflet-parents", "policy", "poster-vision")
+            for variant in ("screen", "print")]
+    before = pdf.STYLESHEETS_SHARED
+    shared = render(project_copy, jobs, "on", monkeypatch)
+    assert pdf.STYLESHEETS_SHARED - before >= 10   # base.css and pages.css, again and again
+    again = render(project_copy, jobs, "on", monkeypatch)   # a warm process: every sheet shared
+    before = pdf.STYLESHEETS_SHARED
+    parsed = render(project_copy, jobs, "off", monkeypatch)
+    assert pdf.STYLESHEETS_SHARED == before   # off: nothing shared
+    for job in jobs:
+        assert hashlib.sha256(shared[job]).digest() == hashlib.sha256(parsed[job]).digest(), job
+        assert again[job] == parsed[job], job
+
+
+SHEET = """
+@layer base, brand;
+@layer brand { p { color: rgb(200, 0, 0); } }
+@layer base { p { color: rgb(0, 0, 200); font-size: 30pt; } }
+@font-face { font-family: "Probe"; src: url("../fonts/probe.ttf"); }
+@counter-style thumbs { system: cyclic; symbols: "A" "B"; suffix: " "; }
+@page { size: 100mm 80mm; margin: 10mm; @top-center { content: "head " counter(page); } }
+@page wide { size: 160mm 80mm; }
+.wide { page: wide; }
+ol { list-style: thumbs; }
+@unknown-rule { x: y; }
+"""
+
+
+@pytest.mark.parametrize("variant", ["screen", "print"])
+def test_page_rules_font_faces_counters_and_layers_survive_sharing(project_copy, monkeypatch, variant):
+    """A stylesheet's @page rules, @font-face, @counter-style, @layer order and the warnings its
+    parse logs reach every document that links it, not only the first."""
+    from policyprint.fonts import static_faces
+
+    brand = load_project(project_copy).data("brand")
+    face = static_faces(brand)[0]["path"]
+    (project_copy / "fonts").mkdir()
+    (project_copy / "fonts" / "probe.ttf").write_bytes(face.read_bytes())
+    (project_copy / "styles" / "probe.css").write_text(SHEET, encoding="utf-8")
+    html = ('<html lang="da"><head><title>Probe</title><link rel="stylesheet" href="styles/probe.css">'
+            '<style>p { font-family: "Probe"; }</style></head>'
+            '<body><p>Lag</p><ol><li>en</li><li>to</li></ol><div class="wide"><p>bred</p></div></body></html>')
+
+    def twice(levers):
+        monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+        writer = pdf.PdfWriter([project_copy / "styles", project_copy / "fonts"])
+        return [writer.render(html, project_copy, [], variant) for _ in range(2)]
+
+    before = pdf.STYLESHEETS_SHARED
+    first, second = twice("on")
+    assert pdf.STYLESHEETS_SHARED > before
+    off, _ = twice("off")
+    for result in (first, second):   # a press file's XMP document id is random until the job pins it
+        assert pin_document_id(result.pdf) == pin_document_id(off.pdf)
+        assert result.pages == off.pages == 2
+        assert any("Unknown rule" in w for w in result.warnings)   # the parse's warning, replayed
+    reader = PdfReader(io.BytesIO(second.pdf))
+    sizes = [round(float(p.mediabox.width) * 25.4 / 72) for p in reader.pages]
+    assert sizes == [100, 160]                                     # @page and a named page
+    text = reader.pages[0].extract_text()
+    assert "head 1" in text and "\nA \nB " in text   # the margin box, the counter style's markers
+    fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+    assert any("Probe" in f or face.stem.split("-")[0] in f for f in fonts)
