@@ -262,13 +262,18 @@ def _notdef_codes(font) -> dict[bytes, str]:
     return {code: chars.get(code, "") for code in codes}
 
 
-def _notdef_on(owner, seen: set) -> list[str]:
-    """The characters drawn as .notdef by one content stream and the forms it draws."""
+def _notdef_on(owner, seen: set, known: dict | None = None) -> list[str]:
+    """The characters drawn as .notdef by one content stream and the forms it draws.
+    `known` keeps each font's .notdef codes across pages (the same fonts on every page)."""
+    known = {} if known is None else known
     resources = owner.get("/Resources")
     resources = resources.get_object() if resources else None
     fonts = {}
     for name, font in ((resources.get("/Font") or {}).items() if resources else []):
-        codes = _notdef_codes(font.get_object())
+        font = font.get_object()
+        if id(font) not in known:
+            known[id(font)] = (font, _notdef_codes(font))   # the font kept alive: its id stays its own
+        codes = known[id(font)][1]
         if codes:
             fonts[name.lstrip("/").encode()] = codes
     found = []
@@ -287,7 +292,7 @@ def _notdef_on(owner, seen: set) -> list[str]:
         xobj = xobj.get_object()
         if xobj.get("/Subtype") == "/Form" and id(xobj) not in seen:
             seen.add(id(xobj))
-            found += _notdef_on(xobj, seen)
+            found += _notdef_on(xobj, seen, known)
     return found
 
 
@@ -296,9 +301,9 @@ def check_notdef(reader: PdfReader, locate=None) -> list[str]:
 
     `locate(char)` may name where the character comes from ("templates/x.html.j2:12").
     """
-    findings = []
+    findings, known = [], {}
     for i, page in enumerate(reader.pages, 1):
-        chars = list(dict.fromkeys(_notdef_on(page, set())))
+        chars = list(dict.fromkeys(_notdef_on(page, set(), known)))
         if not chars:
             continue
         named = [c for c in chars if c]

@@ -7,6 +7,7 @@ WeasyPrint is imported inside the functions that need it, so that the CLI's
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +158,17 @@ STYLESHEETS_KEPT = 96
 STYLESHEETS_SHARED = 0   # how many parses were replayed instead (tests/test_speed.py)
 
 
+_FILE_URL = re.compile(r"file://[^\s\"')]+")
+
+
+def _stat(url: str) -> tuple:
+    try:
+        st = Path(unquote(urlparse(url).path)).stat()
+        return (url, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (url, None)
+
+
 def share_stylesheets() -> None:
     """Parse each stylesheet once per process and share it across documents (a lever).
 
@@ -206,7 +218,10 @@ def share_stylesheets() -> None:
                 source = None   # the fetcher reports it
         if source is None:
             return original(self, **args)
-        key = (source, str(base_url), media_type, url_fetcher, tuple(layers), layer, id(font_config))
+        # Files the stylesheet itself links (fonts, the ICC profile): as they are now.
+        linked = tuple(_stat(link) for link in _FILE_URL.findall(source[-1] if isinstance(source[-1], str)
+                                                                  else source[-1].decode("utf-8", "replace")))
+        key = (source, linked, str(base_url), media_type, url_fetcher, tuple(layers), layer, id(font_config))
         entry = _STYLESHEETS.get(key)
         if entry is None:
             logger = logging.getLogger("weasyprint")
@@ -261,10 +276,44 @@ def share_stylesheets() -> None:
     CSS._policyprint_shared = True
 
 
-class PdfWriter:
-    """One per worker: keeps a font configuration and a cache across many documents."""
+_WARM: dict = {}
+WARM_REUSED = 0   # writers that kept an earlier one's fonts and stylesheets (tests/test_speed.py)
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
 
-    def __init__(self, allowed_dirs: list[Path]):
+
+def warm_key(allowed: list[Path], font_rules: str | None):
+    """What a writer's font configuration depends on: the process, the folders it may read,
+    the brand's @font-face rules and any @font-face rule in the templates and stylesheets
+    (a face once added to a configuration stays in it). None with the levers off, or when the
+    caller does not give its font rules."""
+    import os
+
+    from . import levers
+
+    if font_rules is None or not levers.on():
+        return None
+    faces = []
+    for folder in sorted({p.parent if not p.is_dir() else p for p in allowed}):
+        if folder.name not in ("styles", "templates"):
+            continue
+        for path in sorted(folder.rglob("*")):
+            try:
+                if path.is_file():
+                    faces += _FONT_FACE.findall(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                return None
+    return (os.getpid(), tuple(str(p) for p in allowed), font_rules, tuple(faces))
+
+
+class PdfWriter:
+    """One per worker: keeps a font configuration and a cache across many documents.
+
+    With the levers on, a writer created after another in the same process, for the same
+    folders and fonts (the next build of `watch`), keeps that one's font configuration and
+    URL fetcher: the fonts stay loaded and the stylesheets parsed. Images are read again.
+    """
+
+    def __init__(self, allowed_dirs: list[Path], font_rules: str | None = None):
         use_project_fonts()   # again: a caller may have changed the environment since import
         from weasyprint.text.fonts import FontConfiguration
 
@@ -273,9 +322,20 @@ class PdfWriter:
         embed_profiles_as_supplied()
         share_stylesheets()
         record_boxes()
+        self.cache: dict = SuccessCache()   # images: per writer, so an edited image is read again
+        key = warm_key(allowed_dirs, font_rules)
+        if key is not None and key in _WARM:
+            # The same process and fonts as a writer before it (`watch`): keep its font
+            # configuration (loaded faces, shaping caches) and URL fetcher (the parsed stylesheets).
+            self.font_config, self.url_fetcher = _WARM[key]
+            global WARM_REUSED
+            WARM_REUSED += 1
+            return
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
-        self.cache: dict = SuccessCache()
+        if key is not None:
+            _WARM.clear()   # one warm writer per process
+            _WARM[key] = (self.font_config, self.url_fetcher)
 
     def layout(self, html: str, base_url: Path, variant: str) -> "Layout":
         """Lay out HTML into pages without writing a PDF (cheap: no fonts subset, no tags)."""

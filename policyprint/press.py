@@ -197,30 +197,38 @@ _TOKEN = re.compile(
 def _tokens(data: bytes):
     """Content stream tokens as (kind, value): str, hex, dict, array, name, num, op."""
     for m in _TOKEN.finditer(data):
-        literal, dictmark, hexstr, arr, name, num, op = m.groups()
-        if num is not None:
-            yield "num", float(num)
-        elif op is not None:
-            yield "op", op
-        elif name is not None:
-            yield "name", name[1:].decode("latin-1")
-        elif hexstr is not None:
-            h = hexstr[1:-1].decode()
+        group = m.lastindex   # the one group that matched; None for a comment or trailing space
+        if group is None:
+            continue
+        value = m.group(group)
+        if group == 6:
+            yield "num", float(value)
+        elif group == 7:
+            yield "op", value
+        elif group == 5:
+            yield "name", value[1:].decode("latin-1")
+        elif group == 3:
+            h = value[1:-1].decode()
             try:
                 yield "str", bytes.fromhex(h)   # ignores white space
             except ValueError:                  # an odd count: the last digit is followed by 0
                 h = "".join(h.split())
                 yield "str", bytes.fromhex(h + "0")
-        elif literal is not None:
-            yield "str", _unescape(literal[1:-1])
-        elif arr is not None:
-            yield "array", arr
-        elif dictmark is not None:
-            yield "dict", dictmark
+        elif group == 1:
+            yield "str", _unescape(value[1:-1])
+        elif group == 4:
+            yield "array", value
+        else:
+            yield "dict", value
+
+
+_ESCAPE = re.compile(rb"\\([nrtbf()\\]|[0-7]{1,3})")
 
 
 def _unescape(s: bytes) -> bytes:
-    return re.sub(rb"\\([nrtbf()\\]|[0-7]{1,3})", lambda m: {
+    if b"\\" not in s:
+        return s
+    return _ESCAPE.sub(lambda m: {
         b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}.get(
         m.group(1), bytes([int(m.group(1), 8) & 255]) if m.group(1)[:1].isdigit() else m.group(1)), s)
 
@@ -265,6 +273,7 @@ class TextRun:
 
 class _Font:
     def __init__(self, font):
+        self.shown: dict[bytes, tuple[str, float]] = {}
         self.name = str(font.get("/BaseFont", "")).lstrip("/").split("+")[-1]
         self.two_byte = font.get("/Subtype") == "/Type0"
         self.map: dict[int, str] = {}
@@ -306,15 +315,22 @@ class _Font:
     def show(self, strings: list) -> tuple[str, float]:
         """The text of a Tj/TJ operand list, and its advance per 1 of font size (TJ numbers included)."""
         text, advance = [], 0.0
-        widths, default, chars = self.widths, self.default_width, self.map
+        shown = self.shown
         for item in strings:
             if isinstance(item, bytes):
-                codes = struct.unpack(f">{len(item) // 2}H", item[:len(item) // 2 * 2]) if self.two_byte else item
-                text.extend(chars.get(c, "") for c in codes)
-                advance += sum(widths.get(c, default) for c in codes)
+                if item not in shown:   # the same string again (a word, a space): decoded once per font
+                    shown[item] = self._decode(item)
+                piece, width = shown[item]
+                text.append(piece)
+                advance += width
             elif isinstance(item, float):
                 advance -= item
         return "".join(text), advance / 1000
+
+    def _decode(self, item: bytes) -> tuple[str, float]:
+        widths, default, chars = self.widths, self.default_width, self.map
+        codes = struct.unpack(f">{len(item) // 2}H", item[:len(item) // 2 * 2]) if self.two_byte else item
+        return "".join(chars.get(c, "") for c in codes), sum(widths.get(c, default) for c in codes)
 
 
 def text_runs(reader) -> list[TextRun]:
@@ -382,7 +398,9 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
             font = (resources.get("/Font") or {}).get("/" + str(operands[-2]))
             if font is not None:
                 font = font.get_object()
-                state["font"] = fonts.setdefault(id(font), _Font(font))
+                if id(font) not in fonts:   # read each font's widths and ToUnicode map once
+                    fonts[id(font)] = _Font(font)
+                state["font"] = fonts[id(font)]
             state["size"] = operands[-1]
         elif op == b"Tm" and len(operands) >= 6:
             tm = line = tuple(operands[-6:])

@@ -93,3 +93,42 @@ def test_page_rules_font_faces_counters_and_layers_survive_sharing(project_copy,
     assert "head 1" in text and "\nA \nB " in text   # the margin box, the counter style's markers
     fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert any("Probe" in f or face.stem.split("-")[0] in f for f in fonts)
+
+
+def test_a_warm_rebuild_after_an_edit_writes_what_a_cold_build_writes(tmp_path, monkeypatch):
+    """`watch` rebuilds in the same process: its second build keeps the fonts, the compiled
+    templates and the parsed stylesheets, and writes the same bytes as a cold build (levers off)."""
+    from conftest import copy_project
+
+    from policyprint import build
+
+    warm_root, cold_root = copy_project(tmp_path / "warm"), copy_project(tmp_path / "cold")
+    selection = dict(products=("leaflet-parents", "policy"), variants=("screen", "print"), jobs=1)
+
+    def edit(root):
+        for name, old, new in (("leaflets.yaml", "vil du vide mere?", "vil du vide mere? Ny sætning."),
+                               ("policy.yaml", "en tid fyldt med glæde", "en tid fuld af glæde")):
+            path = root / "content" / name
+            text = path.read_text(encoding="utf-8")
+            assert old in text
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    build(warm_root, **selection)
+    edit(warm_root)
+    reused = pdf.WARM_REUSED
+    report = build(warm_root, **selection)
+    assert pdf.WARM_REUSED > reused
+    assert sorted(str(r.job.path) for r in report.rendered) == [
+        "da/leaflet-parents.print.pdf", "da/leaflet-parents.screen.pdf", "da/policy.print.pdf",
+        "da/policy.screen.pdf"]
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    edit(cold_root)
+    reused = pdf.WARM_REUSED
+    build(cold_root, **selection)
+    assert pdf.WARM_REUSED == reused
+    warm = {p.relative_to(warm_root): p.read_bytes() for p in sorted((warm_root / "output").rglob("*.pdf"))}
+    cold = {p.relative_to(cold_root): p.read_bytes() for p in sorted((cold_root / "output").rglob("*.pdf"))}
+    assert len(warm) == 4 and warm.keys() == cold.keys()
+    for path in warm:
+        assert warm[path] == cold[path], path
