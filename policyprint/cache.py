@@ -71,7 +71,7 @@ class Keyer:
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
         if job.variant == "booklet":   # every sheet carries the printing instruction
-            from .impose import PRINTING
+            from .plan import PRINTING
 
             kind = self.project.product(job.product)["kind"]
             h.update(self.renderer.sheet_note_html(job.lang, PRINTING[kind][1]).encode())

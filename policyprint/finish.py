@@ -265,7 +265,9 @@ def _notdef_codes(font) -> dict[bytes, str]:
 def _notdef_on(owner, seen: set, known: dict | None = None) -> list[str]:
     """The characters drawn as .notdef by one content stream and the forms it draws.
     `known` keeps each font's .notdef codes across pages (the same fonts on every page)."""
-    known = {} if known is None else known
+    from . import levers
+
+    known = {} if known is None or not levers.on() else known   # levers off: every page reads its fonts
     resources = owner.get("/Resources")
     resources = resources.get_object() if resources else None
     fonts = {}

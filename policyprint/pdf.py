@@ -154,7 +154,11 @@ class _Recorder(logging.Handler):
 
 # Parsed stylesheets, per process: key -> what parsing one gave (see share_stylesheets).
 _STYLESHEETS: dict = {}
-STYLESHEETS_KEPT = 96
+STYLESHEETS_KEPT = 32
+# Inline <style> blocks (the brand tokens, fonts and page size; a poster's fitted size; a press
+# file's ICC profile, which takes memory): a few, most recent first out.
+_INLINE: dict = {}
+INLINE_KEPT = 6
 STYLESHEETS_SHARED = 0   # how many parses were replayed instead (tests/test_speed.py)
 
 
@@ -222,7 +226,7 @@ def share_stylesheets() -> None:
         linked = tuple(_stat(link) for link in _FILE_URL.findall(source[-1] if isinstance(source[-1], str)
                                                                   else source[-1].decode("utf-8", "replace")))
         key = (source, linked, str(base_url), media_type, url_fetcher, tuple(layers), layer, id(font_config))
-        entry = _STYLESHEETS.get(key)
+        entry = (_STYLESHEETS if source[0] == "url" else _INLINE).get(key)
         if entry is None:
             logger = logging.getLogger("weasyprint")
             recorder = _Recorder()
@@ -251,9 +255,10 @@ def share_stylesheets() -> None:
                 "profiles": {k: v for k, v in color_profiles.items() if before_profiles.get(k) is not v},
                 "faces": faces, "records": recorder.records,
             }
-            if len(_STYLESHEETS) >= STYLESHEETS_KEPT:
-                _STYLESHEETS.pop(next(iter(_STYLESHEETS)))
-            _STYLESHEETS[key] = entry
+            kept = _STYLESHEETS if source[0] == "url" else _INLINE
+            if len(kept) >= (STYLESHEETS_KEPT if source[0] == "url" else INLINE_KEPT):
+                kept.pop(next(iter(kept)))
+            kept[key] = entry
             return None
         # The same stylesheet again: replay its effects on this document.
         global STYLESHEETS_SHARED

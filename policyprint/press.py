@@ -272,7 +272,8 @@ class TextRun:
 
 
 class _Font:
-    def __init__(self, font):
+    def __init__(self, font, memo: bool = True):
+        self.memo = memo
         self.shown: dict[bytes, tuple[str, float]] = {}
         self.name = str(font.get("/BaseFont", "")).lstrip("/").split("+")[-1]
         self.two_byte = font.get("/Subtype") == "/Type0"
@@ -319,6 +320,11 @@ class _Font:
         for item in strings:
             if isinstance(item, bytes):
                 if item not in shown:   # the same string again (a word, a space): decoded once per font
+                    if not self.memo:
+                        piece, width = self._decode(item)
+                        text.append(piece)
+                        advance += width
+                        continue
                     shown[item] = self._decode(item)
                 piece, width = shown[item]
                 text.append(piece)
@@ -335,8 +341,11 @@ class _Font:
 
 def text_runs(reader) -> list[TextRun]:
     """Every piece of text on every page, with its real size, colour, font and overprint state."""
+    from . import levers
+
     runs: list[TextRun] = []
-    fonts: dict[int, _Font] = {}
+    # With the levers off, as before them: every Tf reads its font again, every string decoded again.
+    fonts: dict = {} if levers.on() else {"again": True}
     for number, page in enumerate(reader.pages, 1):
         contents = page.get_contents()
         if contents is None:
@@ -398,8 +407,8 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
             font = (resources.get("/Font") or {}).get("/" + str(operands[-2]))
             if font is not None:
                 font = font.get_object()
-                if id(font) not in fonts:   # read each font's widths and ToUnicode map once
-                    fonts[id(font)] = _Font(font)
+                if id(font) not in fonts or fonts.get("again"):   # each font's widths and map read once
+                    fonts[id(font)] = _Font(font, memo=not fonts.get("again"))
                 state["font"] = fonts[id(font)]
             state["size"] = operands[-1]
         elif op == b"Tm" and len(operands) >= 6:

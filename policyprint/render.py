@@ -208,7 +208,7 @@ class Renderer:
 
     With the levers on (policyprint/levers.py), a process keeps one Jinja environment per
     templates folder (compiled templates are reused, and a template edited since is compiled
-    again) with its bytecode on disk under .cache/jinja/, and `Renderer.shared` gives the
+    again) with its bytecode on disk under the checkout's .cache/jinja-<version>/, and `Renderer.shared` gives the
     key and the job one Renderer for a project.
     """
 
@@ -420,9 +420,13 @@ def _new_environment(root: Path, bytecode_cache) -> jinja2.Environment:
 
 
 def _environment(root: Path) -> jinja2.Environment:
-    """The process's Jinja environment for a project folder, with its bytecode cache."""
+    """The process's Jinja environment for a project folder, with its bytecode cache in the
+    checkout's .cache/ (beside the fonts; an entry is named by the template's path and checked
+    against its source, so projects and edits never mix)."""
+    from .fonts import TOOL_ROOT
+
     if root not in _ENVIRONMENTS:
-        folder = root / ".cache" / f"jinja-{jinja2.__version__}"
+        folder = TOOL_ROOT / ".cache" / f"jinja-{jinja2.__version__}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             cache = _BytecodeCache(str(folder))
