@@ -16,7 +16,60 @@ SIZE_TOLERANCE_MM = 0.5
 def read(pdf: bytes) -> "PdfReader":
     from pypdf import PdfReader
 
-    return PdfReader(io.BytesIO(pdf))
+    from . import levers
+
+    return (_lazy_reader() if levers.on() else PdfReader)(io.BytesIO(pdf))
+
+
+_LAZY = None
+
+
+def _lazy_reader():
+    """pypdf's reader, reading an object from an object stream only when a check asks for it.
+
+    pypdf 7 parses every object of an object stream the first time it needs any one of them.
+    WeasyPrint writes nearly the whole file into object streams, the structure tree of a
+    tagged screen file included (thousands of elements that no check reads): for the brochure
+    that parse was most of the preflight's time. This reader reads the stream's index once and
+    then each object as it is asked for; anything unexpected falls back to pypdf's own way.
+    """
+    global _LAZY
+    if _LAZY is not None:
+        return _LAZY
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject, read_object
+
+    class LazyReader(PdfReader):
+        def _get_object_from_stream(self, indirect_reference):
+            stmnum, _ = self.xref_objStm[indirect_reference.idnum]
+            streams = self.__dict__.setdefault("_policyprint_streams", {})
+            if stmnum not in streams:
+                streams[stmnum] = None
+                try:
+                    stm = IndirectObject(stmnum, 0, self).get_object()
+                    data = stm.get_data()
+                    n, first = int(stm["/N"]), int(stm["/First"])
+                    numbers = [int(v) for v in data[:first].split()]
+                    if len(numbers) >= 2 * n and n >= 0:
+                        streams[stmnum] = (io.BytesIO(data), {numbers[2 * i]: first + numbers[2 * i + 1]
+                                                              for i in range(n)})
+                except Exception:  # noqa: BLE001 - pypdf's own way reports a broken stream
+                    streams[stmnum] = None
+            found = streams[stmnum]
+            idnum = indirect_reference.idnum
+            if found is None or idnum not in found[1]:
+                return super()._get_object_from_stream(indirect_reference)
+            stream, offsets = found
+            stream.seek(offsets[idnum])
+            try:
+                obj = read_object(stream, self)
+            except Exception:  # noqa: BLE001
+                return super()._get_object_from_stream(indirect_reference)
+            self.cache_indirect_object(0, idnum, obj)
+            return obj
+
+    _LAZY = LazyReader
+    return _LAZY
 
 
 def check_page_count(reader: PdfReader, expected: int) -> list[str]:
@@ -286,7 +339,7 @@ def _notdef_on(owner, seen: set, known: dict | None = None) -> list[str]:
         if match.group(1) is not None:
             current = fonts.get(match.group(1))
         elif current:
-            hexes = re.sub(rb"\s", b"", match.group(2)).lower()
+            hexes = match.group(2).translate(None, b" \t\r\n\f\v").lower()   # PDF white space out
             for i in range(0, len(hexes) - 3, 4):
                 if hexes[i:i + 4] in current:
                     found.append(current[hexes[i:i + 4]])

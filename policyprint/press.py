@@ -194,32 +194,13 @@ _TOKEN = re.compile(
     rb"|([-+]?(?:\d+\.?\d*|\.\d+))|([A-Za-z'\"*][A-Za-z0-9'\"*]*))", re.S)
 
 
-def _tokens(data: bytes):
-    """Content stream tokens as (kind, value): str, hex, dict, array, name, num, op."""
-    for m in _TOKEN.finditer(data):
-        group = m.lastindex   # the one group that matched; None for a comment or trailing space
-        if group is None:
-            continue
-        value = m.group(group)
-        if group == 6:
-            yield "num", float(value)
-        elif group == 7:
-            yield "op", value
-        elif group == 5:
-            yield "name", value[1:].decode("latin-1")
-        elif group == 3:
-            h = value[1:-1].decode()
-            try:
-                yield "str", bytes.fromhex(h)   # ignores white space
-            except ValueError:                  # an odd count: the last digit is followed by 0
-                h = "".join(h.split())
-                yield "str", bytes.fromhex(h + "0")
-        elif group == 1:
-            yield "str", _unescape(value[1:-1])
-        elif group == 4:
-            yield "array", value
-        else:
-            yield "dict", value
+def _hex(token: bytes) -> bytes:
+    """A <hex string> token's bytes."""
+    h = token[1:-1].decode()
+    try:
+        return bytes.fromhex(h)   # ignores white space
+    except ValueError:            # an odd count: the last digit is followed by 0
+        return bytes.fromhex("".join(h.split()) + "0")
 
 
 _ESCAPE = re.compile(rb"\\([nrtbf()\\]|[0-7]{1,3})")
@@ -362,16 +343,30 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
     operands: list = []
     tm = line = IDENTITY
     in_array: list | None = None
-    for kind, value in _tokens(data):
-        if kind == "array":
+    for m in _TOKEN.finditer(data):   # one group matches: 1 (string), 2 << >>, 3 <hex>, 4 [ ], 5 /name, 6 number, 7 operator
+        group = m.lastindex
+        if group is None:
+            continue
+        value = m.group(group)
+        if group == 4:   # [ or ]
             if value == b"[":
                 in_array = []
             else:
                 operands.append(in_array)
                 in_array = None
             continue
-        if kind != "op":
-            (in_array if in_array is not None else operands).append(value if kind != "dict" else None)
+        if group != 7:
+            if group == 6:
+                value = float(value)
+            elif group == 5:
+                value = value[1:].decode("latin-1")
+            elif group == 3:
+                value = _hex(value)
+            elif group == 1:
+                value = _unescape(value[1:-1])
+            else:
+                value = None   # << or >>
+            (in_array if in_array is not None else operands).append(value)
             continue
         op = value
         if op == b"q":

@@ -132,3 +132,29 @@ def test_a_warm_rebuild_after_an_edit_writes_what_a_cold_build_writes(tmp_path, 
     assert len(warm) == 4 and warm.keys() == cold.keys()
     for path in warm:
         assert warm[path] == cold[path], path
+
+
+def test_the_faster_preflight_finds_what_the_plain_one_finds(project_copy, monkeypatch):
+    """Preflight reading objects as asked (and each font once) gives the same findings as pypdf's
+    whole-stream reading: a glyph the brand fonts lack, text under a minimum, on screen and press."""
+    from policyprint import finish, press
+
+    path = project_copy / "templates" / "base.html.j2"   # a template, where content checks do not look
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("</body>", "<p>\u2603</p></body>", 1), encoding="utf-8")
+    runner = JobRunner(load_project(project_copy))
+    for variant in ("screen", "print"):
+        job = Job("leaflet-parents", "da", variant)
+        rendered = runner.render(job)
+        found = {}
+        for levers in ("on", "off"):
+            monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+            reader = finish.read(rendered.pdf)
+            found[levers] = (runner.preflight(job, rendered),
+                             press.check_min_text_size(reader, 40, "leaflet"), len(reader.resolved_objects))
+        (checks, findings), small, _ = found["on"]
+        assert any("U+2603" in f and "no glyph" in f for f in findings), findings
+        assert len(small) > 10
+        assert found["on"][:2] == found["off"][:2]
+        if variant == "screen":   # the structure tree is never read
+            assert found["on"][2] < found["off"][2] / 2
