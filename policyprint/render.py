@@ -218,6 +218,8 @@ class Renderer:
         self.project = project
         self.env = _environment(project.root) if levers.on() else _new_environment(project.root, None)
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
+        # Each job's plain HTML, once: the job key renders it, and the job renders the same.
+        self._html: dict = {}
         self._bind()
 
     def _bind(self) -> None:
@@ -378,12 +380,20 @@ class Renderer:
         """The job's HTML; `fit_pt` sets the root type size of products fitted to their page;
         words in `keep_whole` are never hyphenated; `personal_only` gives only the pages
         that name the institution (products.yaml `personal_pages`)."""
+        from . import levers
+
+        plain = fit_pt is None and not keep_whole and not personal_only and levers.on()
+        if plain and job in self._html:   # the key asked first (and, forked, for the workers too)
+            return self._html[job]
         product = self.project.product(job.product)
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
-            return self._template(product["template"]).render(self.context(job, fit_pt, personal_only))
+            html = self._template(product["template"]).render(self.context(job, fit_pt, personal_only))
         finally:
             self.typeset.keep_whole = frozenset()
+        if plain:
+            self._html[job] = html
+        return html
 
 
 _FONT_FACES: dict[str, tuple[str, list[Path]]] = {}
