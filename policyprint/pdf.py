@@ -187,7 +187,8 @@ def share_stylesheets() -> None:
     rules in the font configuration; WeasyPrint logs warnings for rules it ignores.
     The first parse records these effects, and each later use of the same stylesheet
     (the same URL and bytes, or the same inline text; the same base URL, media, URL
-    fetcher and layer order before it) replays them on the new document. The selectors
+    fetcher and layer order before it; a stylesheet with @import is parsed every time)
+    replays them on the new document. The selectors
     and declarations are shared: WeasyPrint only reads them. With the levers off
     (POLICYPRINT_LEVERS=off) every document parses its stylesheets again, and both ways
     give the same bytes (tests/test_speed.py).
@@ -220,6 +221,9 @@ def share_stylesheets() -> None:
                 source = ("url", url, Path(unquote(urlparse(url).path)).read_bytes())
             except OSError:
                 source = None   # the fetcher reports it
+        if source is not None and ("@import" in source[-1] if isinstance(source[-1], str)
+                                   else b"@import" in source[-1]):
+            source = None   # what it imports may change on its own: parsed each time
         if source is None:
             return original(self, **args)
         # Files the stylesheet itself links (fonts, the ICC profile): as they are now.

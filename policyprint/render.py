@@ -208,8 +208,8 @@ class Renderer:
 
     With the levers on (policyprint/levers.py), a process keeps one Jinja environment per
     templates folder (compiled templates are reused, and a template edited since is compiled
-    again) with its bytecode on disk under the checkout's .cache/jinja-<version>/, and `Renderer.shared` gives the
-    key and the job one Renderer for a project.
+    again) with its bytecode on disk in policyprint/__pycache__/jinja-<version>/, and
+    `Renderer.shared` gives the key and the job one Renderer for a project.
     """
 
     def __init__(self, project: Project):
@@ -430,13 +430,14 @@ def _new_environment(root: Path, bytecode_cache) -> jinja2.Environment:
 
 
 def _environment(root: Path) -> jinja2.Environment:
-    """The process's Jinja environment for a project folder, with its bytecode cache in the
-    checkout's .cache/ (beside the fonts; an entry is named by the template's path and checked
-    against its source, so projects and edits never mix)."""
-    from .fonts import TOOL_ROOT
+    """The process's Jinja environment for a project folder, with its bytecode cache.
 
+    Compiled templates are code, so they are kept where Python keeps the package's own compiled
+    code, policyprint/__pycache__/, never in .cache/ (which the threat model does not trust:
+    docs/security.md). An entry is named by the template's path and checked against its source,
+    so projects and edits never mix."""
     if root not in _ENVIRONMENTS:
-        folder = TOOL_ROOT / ".cache" / f"jinja-{jinja2.__version__}"
+        folder = Path(__file__).resolve().parent / "__pycache__" / f"jinja-{jinja2.__version__}"
         try:
             folder.mkdir(parents=True, exist_ok=True)
             cache = _BytecodeCache(str(folder))

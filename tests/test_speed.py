@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -69,6 +70,8 @@ def test_page_rules_font_faces_counters_and_layers_survive_sharing(project_copy,
     (project_copy / "fonts" / "probe.ttf").write_bytes(face.read_bytes())
     (project_copy / "styles" / "probe.css").write_text(SHEET, encoding="utf-8")
     html = ('<html lang="da"><head><title>Probe</title><link rel="stylesheet" href="styles/probe.css">'
+            '<meta name="dcterms.created" content="2026-01-01T00:00:00+00:00">'   # else a press file says "now"
+            '<meta name="dcterms.modified" content="2026-01-01T00:00:00+00:00">'
             '<style>p { font-family: "Probe"; }</style></head>'
             '<body><p>Lag</p><ol><li>en</li><li>to</li></ol><div class="wide"><p>bred</p></div></body></html>')
 
@@ -158,3 +161,49 @@ def test_the_faster_preflight_finds_what_the_plain_one_finds(project_copy, monke
         assert found["on"][:2] == found["off"][:2]
         if variant == "screen":   # the structure tree is never read
             assert found["on"][2] < found["off"][2] / 2
+
+
+def test_the_key_and_the_job_share_one_renderer(project_copy, monkeypatch):
+    """A build compiles its templates once: the job keys and the jobs use one Renderer
+    (two with the levers off, as before)."""
+    from policyprint import build
+    from policyprint.render import Renderer
+
+    made = []
+    real = Renderer.__init__
+
+    def counting(self, project):
+        made.append(project)
+        real(self, project)
+
+    monkeypatch.setattr(Renderer, "__init__", counting)
+    selection = dict(products=("leaflet-parents",), variants=("screen",), jobs=1, force=True)
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    build(project_copy, **selection)
+    assert len(made) == 1
+    made.clear()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    build(project_copy, **selection)
+    assert len(made) == 2
+
+
+def test_compiled_templates_are_kept_on_disk_and_an_edit_is_seen(project_copy, monkeypatch):
+    """Jinja's bytecode cache serves a new process, lives beside Python's compiled code (not in the
+    untrusted .cache/), and a template edited since is compiled again."""
+    from policyprint import render
+    from policyprint.render import Renderer
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    job = Job("leaflet-parents", "da", "screen")
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+    first = Renderer(load_project(project_copy)).html(job)
+    folder = render._ENVIRONMENTS[project_copy.resolve()].bytecode_cache.directory
+    assert Path(folder).parent.name == "__pycache__" and Path(folder).parent.parent.name == "policyprint"
+    assert list(Path(folder).glob("__jinja2_*.cache"))
+    assert not (project_copy / ".cache" / f"jinja-{render.jinja2.__version__}").exists()
+    template = project_copy / "templates" / "base.html.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("</body>", "<p>ny linje</p></body>", 1),
+                        encoding="utf-8")
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})   # a new process: only the disk cache is left
+    second = Renderer(load_project(project_copy)).html(job)
+    assert "<p>ny linje</p>" in second and "<p>ny linje</p>" not in first
