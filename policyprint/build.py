@@ -408,8 +408,27 @@ def _finish(project: Project, out: Output, state: State, result: JobResult, pdf:
         result.errors.append(f"the rejected PDF is kept at {rejected.relative_to(project.root)}")
 
 
+_PRODUCIBLE: dict[str, set[str]] = {}
+
+
 def producible_paths(project: Project) -> set[str]:
-    """Every output path some job of this project can write (any variant, institution or size)."""
+    """Every output path some job of this project can write (any variant, institution or size).
+    With the levers on, remembered per process for the same products, languages and institutions
+    (`watch` asks after every save)."""
+    from . import levers
+
+    if not levers.on():
+        return _producible_paths(project)
+    key = json.dumps([str(project.root), project.data("products"), project.products, project.data("languages"),
+                      project.institutions,
+                      sorted(project.strings)], sort_keys=True, default=str)
+    if key not in _PRODUCIBLE:
+        _PRODUCIBLE.clear()
+        _PRODUCIBLE[key] = _producible_paths(project)
+    return set(_PRODUCIBLE[key])
+
+
+def _producible_paths(project: Project) -> set[str]:
     all_institutions = tuple(i["id"] for i in project.institutions) or None
     paths = set()
     for size in (None, *POSTER_SIZES):

@@ -40,7 +40,7 @@ class Keyer:
         from .render import Renderer
 
         self.project = project
-        self.renderer = Renderer(project)
+        self.renderer = Renderer.shared(project)
         h = hashlib.sha256(f"policyprint {__version__}\0".encode())
         root = project.root
         # Files that steer every job without appearing in its HTML. Stylesheets and
@@ -71,7 +71,7 @@ class Keyer:
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
         if job.variant == "booklet":   # every sheet carries the printing instruction
-            from .impose import PRINTING
+            from .plan import PRINTING
 
             kind = self.project.product(job.product)["kind"]
             h.update(self.renderer.sheet_note_html(job.lang, PRINTING[kind][1]).encode())

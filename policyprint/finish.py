@@ -16,7 +16,60 @@ SIZE_TOLERANCE_MM = 0.5
 def read(pdf: bytes) -> "PdfReader":
     from pypdf import PdfReader
 
-    return PdfReader(io.BytesIO(pdf))
+    from . import levers
+
+    return (_lazy_reader() if levers.on() else PdfReader)(io.BytesIO(pdf))
+
+
+_LAZY = None
+
+
+def _lazy_reader():
+    """pypdf's reader, reading an object from an object stream only when a check asks for it.
+
+    pypdf 7 parses every object of an object stream the first time it needs any one of them.
+    WeasyPrint writes nearly the whole file into object streams, the structure tree of a
+    tagged screen file included (thousands of elements that no check reads): for the brochure
+    that parse was most of the preflight's time. This reader reads the stream's index once and
+    then each object as it is asked for; anything unexpected falls back to pypdf's own way.
+    """
+    global _LAZY
+    if _LAZY is not None:
+        return _LAZY
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject, read_object
+
+    class LazyReader(PdfReader):
+        def _get_object_from_stream(self, indirect_reference):
+            stmnum, _ = self.xref_objStm[indirect_reference.idnum]
+            streams = self.__dict__.setdefault("_policyprint_streams", {})
+            if stmnum not in streams:
+                streams[stmnum] = None
+                try:
+                    stm = IndirectObject(stmnum, 0, self).get_object()
+                    data = stm.get_data()
+                    n, first = int(stm["/N"]), int(stm["/First"])
+                    numbers = [int(v) for v in data[:first].split()]
+                    if len(numbers) >= 2 * n and n >= 0:
+                        streams[stmnum] = (io.BytesIO(data), {numbers[2 * i]: first + numbers[2 * i + 1]
+                                                              for i in range(n)})
+                except Exception:  # noqa: BLE001 - pypdf's own way reports a broken stream
+                    streams[stmnum] = None
+            found = streams[stmnum]
+            idnum = indirect_reference.idnum
+            if found is None or idnum not in found[1]:
+                return super()._get_object_from_stream(indirect_reference)
+            stream, offsets = found
+            stream.seek(offsets[idnum])
+            try:
+                obj = read_object(stream, self)
+            except Exception:  # noqa: BLE001
+                return super()._get_object_from_stream(indirect_reference)
+            self.cache_indirect_object(0, idnum, obj)
+            return obj
+
+    _LAZY = LazyReader
+    return _LAZY
 
 
 def check_page_count(reader: PdfReader, expected: int) -> list[str]:
@@ -262,13 +315,20 @@ def _notdef_codes(font) -> dict[bytes, str]:
     return {code: chars.get(code, "") for code in codes}
 
 
-def _notdef_on(owner, seen: set) -> list[str]:
-    """The characters drawn as .notdef by one content stream and the forms it draws."""
+def _notdef_on(owner, seen: set, known: dict | None = None) -> list[str]:
+    """The characters drawn as .notdef by one content stream and the forms it draws.
+    `known` keeps each font's .notdef codes across pages (the same fonts on every page)."""
+    from . import levers
+
+    known = {} if known is None or not levers.on() else known   # levers off: every page reads its fonts
     resources = owner.get("/Resources")
     resources = resources.get_object() if resources else None
     fonts = {}
     for name, font in ((resources.get("/Font") or {}).items() if resources else []):
-        codes = _notdef_codes(font.get_object())
+        font = font.get_object()
+        if id(font) not in known:
+            known[id(font)] = (font, _notdef_codes(font))   # the font kept alive: its id stays its own
+        codes = known[id(font)][1]
         if codes:
             fonts[name.lstrip("/").encode()] = codes
     found = []
@@ -279,7 +339,7 @@ def _notdef_on(owner, seen: set) -> list[str]:
         if match.group(1) is not None:
             current = fonts.get(match.group(1))
         elif current:
-            hexes = re.sub(rb"\s", b"", match.group(2)).lower()
+            hexes = match.group(2).translate(None, b" \t\r\n\f\v").lower()   # PDF white space out
             for i in range(0, len(hexes) - 3, 4):
                 if hexes[i:i + 4] in current:
                     found.append(current[hexes[i:i + 4]])
@@ -287,7 +347,7 @@ def _notdef_on(owner, seen: set) -> list[str]:
         xobj = xobj.get_object()
         if xobj.get("/Subtype") == "/Form" and id(xobj) not in seen:
             seen.add(id(xobj))
-            found += _notdef_on(xobj, seen)
+            found += _notdef_on(xobj, seen, known)
     return found
 
 
@@ -296,9 +356,9 @@ def check_notdef(reader: PdfReader, locate=None) -> list[str]:
 
     `locate(char)` may name where the character comes from ("templates/x.html.j2:12").
     """
-    findings = []
+    findings, known = [], {}
     for i, page in enumerate(reader.pages, 1):
-        chars = list(dict.fromkeys(_notdef_on(page, set())))
+        chars = list(dict.fromkeys(_notdef_on(page, set(), known)))
         if not chars:
             continue
         named = [c for c in chars if c]

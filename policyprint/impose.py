@@ -14,18 +14,13 @@ import math
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, RectangleObject
 
+from .plan import PRINTING  # how each kind of booklet is printed
+
 MM = 72 / 25.4
 A4_LANDSCAPE = (297 * MM, 210 * MM)
 # Kept free at the top and bottom of every sheet: an office printer cannot print
 # to the edge, and the bottom band carries the printing instruction.
 SHEET_BAND = 10 * MM
-
-# How each kind of booklet is printed: (the viewer's /Duplex, the strings key of the instruction).
-PRINTING = {
-    "leaflet": ("/DuplexFlipShortEdge", "print_duplex_short"),
-    "policy": ("/DuplexFlipShortEdge", "print_duplex_short"),
-    "poster": ("/Simplex", "print_simplex"),
-}
 
 
 def saddle_stitch_order(pages: int) -> list[list[int | None]]:

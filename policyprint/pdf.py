@@ -7,6 +7,7 @@ WeasyPrint is imported inside the functions that need it, so that the CLI's
 from __future__ import annotations
 
 import logging
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,20 +143,208 @@ def embed_profiles_as_supplied() -> None:
     ColorProfile._as_supplied = True
 
 
-class PdfWriter:
-    """One per worker: keeps a font configuration and a cache across many documents."""
+class _Recorder(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
 
-    def __init__(self, allowed_dirs: list[Path]):
+    def emit(self, record):
+        self.records.append(record)
+
+
+# Parsed stylesheets, per process: key -> what parsing one gave (see share_stylesheets).
+_STYLESHEETS: dict = {}
+STYLESHEETS_KEPT = 32
+# Inline <style> blocks (the brand tokens, fonts and page size; a poster's fitted size; a press
+# file's ICC profile, which takes memory): a few, most recent first out.
+_INLINE: dict = {}
+INLINE_KEPT = 6
+STYLESHEETS_SHARED = 0   # how many parses were replayed instead (tests/test_speed.py)
+
+
+_FILE_URL = re.compile(r"file://[^\s\"')]+")
+
+
+def _stat(url: str) -> tuple:
+    try:
+        st = Path(unquote(urlparse(url).path)).stat()
+        return (url, st.st_size, st.st_mtime_ns)
+    except OSError:
+        return (url, None)
+
+
+def share_stylesheets() -> None:
+    """Parse each stylesheet once per process and share it across documents (a lever).
+
+    Every document links the same stylesheets (base.css, pages.css, the product's) and
+    WeasyPrint 70 parses each again for every document (20–30 ms each; a poster's fit
+    lays it out several times). Passing them as `stylesheets=` instead would make them
+    user-origin and change the cascade, so the author stylesheets stay where they are,
+    linked from the HTML, and the parse is cached here, at `CSS.__init__`.
+
+    Parsing a stylesheet also has effects on its document: @page rules, @layer order,
+    @counter-style and @color-profile rules land in the document's lists, and @font-face
+    rules in the font configuration; WeasyPrint logs warnings for rules it ignores.
+    The first parse records these effects, and each later use of the same stylesheet
+    (the same URL and bytes, or the same inline text; the same base URL, media, URL
+    fetcher and layer order before it; a stylesheet with @import is parsed every time)
+    replays them on the new document. The selectors
+    and declarations are shared: WeasyPrint only reads them. With the levers off
+    (POLICYPRINT_LEVERS=off) every document parses its stylesheets again, and both ways
+    give the same bytes (tests/test_speed.py).
+    """
+    from weasyprint import CSS
+
+    if getattr(CSS, "_policyprint_shared", False):
+        return
+    original = CSS.__init__
+
+    def __init__(self, guess=None, filename=None, url=None, file_obj=None, string=None, encoding=None,
+                 base_url=None, url_fetcher=None, _check_mime_type=False, media_type="print", font_config=None,
+                 counter_style=None, color_profiles=None, matcher=None, page_rules=None, layers=None,
+                 layer=None):
+        from . import levers
+
+        args = dict(guess=guess, filename=filename, url=url, file_obj=file_obj, string=string, encoding=encoding,
+                    base_url=base_url, url_fetcher=url_fetcher, _check_mime_type=_check_mime_type,
+                    media_type=media_type, font_config=font_config, counter_style=counter_style,
+                    color_profiles=color_profiles, matcher=matcher, page_rules=page_rules, layers=layers,
+                    layer=layer)
+        shareable = (levers.on() and matcher is None and guess is None and filename is None and file_obj is None
+                     and url_fetcher is not None and page_rules is not None and layers is not None
+                     and counter_style is not None and color_profiles is not None)
+        source = None
+        if shareable and string is not None and url is None:
+            source = ("string", string)
+        elif shareable and url is not None and string is None and urlparse(url).scheme == "file":
+            try:
+                source = ("url", url, Path(unquote(urlparse(url).path)).read_bytes())
+            except OSError:
+                source = None   # the fetcher reports it
+        if source is not None and ("@import" in source[-1] if isinstance(source[-1], str)
+                                   else b"@import" in source[-1]):
+            source = None   # what it imports may change on its own: parsed each time
+        if source is None:
+            return original(self, **args)
+        # Files the stylesheet itself links (fonts, the ICC profile): as they are now.
+        linked = tuple(_stat(link) for link in _FILE_URL.findall(source[-1] if isinstance(source[-1], str)
+                                                                  else source[-1].decode("utf-8", "replace")))
+        key = (source, linked, str(base_url), media_type, url_fetcher, tuple(layers), layer, id(font_config))
+        entry = (_STYLESHEETS if source[0] == "url" else _INLINE).get(key)
+        if entry is None:
+            logger = logging.getLogger("weasyprint")
+            recorder = _Recorder()
+            logger.addHandler(recorder)
+            faces = []
+            real_add = font_config.add_font_face if font_config is not None else None
+
+            def add_font_face(descriptors, fetcher):
+                faces.append(descriptors)
+                return real_add(descriptors, fetcher)
+
+            before_rules = len(page_rules)
+            before_counters, before_profiles = dict(counter_style), dict(color_profiles)
+            if font_config is not None:
+                font_config.add_font_face = add_font_face
+            try:
+                original(self, **args)
+            finally:
+                logger.removeHandler(recorder)
+                if font_config is not None:
+                    del font_config.add_font_face
+            entry = {
+                "base_url": self.base_url, "matcher": self.matcher,
+                "page_rules": page_rules[before_rules:], "layers": list(layers),
+                "counters": {k: v for k, v in counter_style.items() if before_counters.get(k) is not v},
+                "profiles": {k: v for k, v in color_profiles.items() if before_profiles.get(k) is not v},
+                "faces": faces, "records": recorder.records,
+            }
+            kept = _STYLESHEETS if source[0] == "url" else _INLINE
+            if len(kept) >= (STYLESHEETS_KEPT if source[0] == "url" else INLINE_KEPT):
+                kept.pop(next(iter(kept)))
+            kept[key] = entry
+            return None
+        # The same stylesheet again: replay its effects on this document.
+        global STYLESHEETS_SHARED
+        STYLESHEETS_SHARED += 1
+        self.base_url, self.matcher = entry["base_url"], entry["matcher"]
+        self.page_rules, self.layers = page_rules, layers
+        page_rules.extend(entry["page_rules"])
+        layers[:] = entry["layers"]
+        counter_style.update(entry["counters"])
+        color_profiles.update(entry["profiles"])
+        for descriptors in entry["faces"]:
+            font_config.add_font_face(descriptors, url_fetcher)
+        logger = logging.getLogger("weasyprint")
+        for record in entry["records"]:
+            if logger.isEnabledFor(record.levelno):
+                logger.handle(record)
+        return None
+
+    CSS.__init__ = __init__
+    CSS._policyprint_shared = True
+
+
+_WARM: dict = {}
+WARM_REUSED = 0   # writers that kept an earlier one's fonts and stylesheets (tests/test_speed.py)
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
+
+
+def warm_key(allowed: list[Path], font_rules: str | None):
+    """What a writer's font configuration depends on: the process, the folders it may read,
+    the brand's @font-face rules and any @font-face rule in the templates and stylesheets
+    (a face once added to a configuration stays in it). None with the levers off, or when the
+    caller does not give its font rules."""
+    import os
+
+    from . import levers
+
+    if font_rules is None or not levers.on():
+        return None
+    faces = []
+    for folder in sorted({p.parent if not p.is_dir() else p for p in allowed}):
+        if folder.name not in ("styles", "templates"):
+            continue
+        for path in sorted(folder.rglob("*")):
+            try:
+                if path.is_file():
+                    faces += _FONT_FACE.findall(path.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                return None
+    return (os.getpid(), tuple(str(p) for p in allowed), font_rules, tuple(faces))
+
+
+class PdfWriter:
+    """One per worker: keeps a font configuration and a cache across many documents.
+
+    With the levers on, a writer created after another in the same process, for the same
+    folders and fonts (the next build of `watch`), keeps that one's font configuration and
+    URL fetcher: the fonts stay loaded and the stylesheets parsed. Images are read again.
+    """
+
+    def __init__(self, allowed_dirs: list[Path], font_rules: str | None = None):
         use_project_fonts()   # again: a caller may have changed the environment since import
         from weasyprint.text.fonts import FontConfiguration
 
         from .structure import record_boxes
 
         embed_profiles_as_supplied()
+        share_stylesheets()
         record_boxes()
+        self.cache: dict = SuccessCache()   # images: per writer, so an edited image is read again
+        key = warm_key(allowed_dirs, font_rules)
+        if key is not None and key in _WARM:
+            # The same process and fonts as a writer before it (`watch`): keep its font
+            # configuration (loaded faces, shaping caches) and URL fetcher (the parsed stylesheets).
+            self.font_config, self.url_fetcher = _WARM[key]
+            global WARM_REUSED
+            WARM_REUSED += 1
+            return
         self.font_config = FontConfiguration()
         self.url_fetcher = make_url_fetcher(allowed_dirs)
-        self.cache: dict = SuccessCache()
+        if key is not None:
+            _WARM.clear()   # one warm writer per process
+            _WARM[key] = (self.font_config, self.url_fetcher)
 
     def layout(self, html: str, base_url: Path, variant: str) -> "Layout":
         """Lay out HTML into pages without writing a PDF (cheap: no fonts subset, no tags)."""

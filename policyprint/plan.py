@@ -15,6 +15,15 @@ ALL_VARIANTS = ("screen", "print", "booklet")
 PAGE_SIZES_MM = {"A5": (148.0, 210.0), "A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0)}
 BOOKLET_SHEET_MM = (297.0, 210.0)   # office files: every variant="booklet" file prints on A4 landscape
 
+# How each kind of booklet is printed: (the viewer's /Duplex, the strings key of the instruction).
+# Here, not in impose.py, so that keying a booklet job does not load pypdf in the main process
+# (its forked workers would each carry it).
+PRINTING = {
+    "leaflet": ("/DuplexFlipShortEdge", "print_duplex_short"),
+    "policy": ("/DuplexFlipShortEdge", "print_duplex_short"),
+    "poster": ("/Simplex", "print_simplex"),
+}
+
 
 @dataclass(frozen=True, order=True)
 class Job:

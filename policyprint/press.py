@@ -194,33 +194,22 @@ _TOKEN = re.compile(
     rb"|([-+]?(?:\d+\.?\d*|\.\d+))|([A-Za-z'\"*][A-Za-z0-9'\"*]*))", re.S)
 
 
-def _tokens(data: bytes):
-    """Content stream tokens as (kind, value): str, hex, dict, array, name, num, op."""
-    for m in _TOKEN.finditer(data):
-        literal, dictmark, hexstr, arr, name, num, op = m.groups()
-        if num is not None:
-            yield "num", float(num)
-        elif op is not None:
-            yield "op", op
-        elif name is not None:
-            yield "name", name[1:].decode("latin-1")
-        elif hexstr is not None:
-            h = hexstr[1:-1].decode()
-            try:
-                yield "str", bytes.fromhex(h)   # ignores white space
-            except ValueError:                  # an odd count: the last digit is followed by 0
-                h = "".join(h.split())
-                yield "str", bytes.fromhex(h + "0")
-        elif literal is not None:
-            yield "str", _unescape(literal[1:-1])
-        elif arr is not None:
-            yield "array", arr
-        elif dictmark is not None:
-            yield "dict", dictmark
+def _hex(token: bytes) -> bytes:
+    """A <hex string> token's bytes."""
+    h = token[1:-1].decode()
+    try:
+        return bytes.fromhex(h)   # ignores white space
+    except ValueError:            # an odd count: the last digit is followed by 0
+        return bytes.fromhex("".join(h.split()) + "0")
+
+
+_ESCAPE = re.compile(rb"\\([nrtbf()\\]|[0-7]{1,3})")
 
 
 def _unescape(s: bytes) -> bytes:
-    return re.sub(rb"\\([nrtbf()\\]|[0-7]{1,3})", lambda m: {
+    if b"\\" not in s:
+        return s
+    return _ESCAPE.sub(lambda m: {
         b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}.get(
         m.group(1), bytes([int(m.group(1), 8) & 255]) if m.group(1)[:1].isdigit() else m.group(1)), s)
 
@@ -264,7 +253,9 @@ class TextRun:
 
 
 class _Font:
-    def __init__(self, font):
+    def __init__(self, font, memo: bool = True):
+        self.memo = memo
+        self.shown: dict[bytes, tuple[str, float]] = {}
         self.name = str(font.get("/BaseFont", "")).lstrip("/").split("+")[-1]
         self.two_byte = font.get("/Subtype") == "/Type0"
         self.map: dict[int, str] = {}
@@ -306,21 +297,36 @@ class _Font:
     def show(self, strings: list) -> tuple[str, float]:
         """The text of a Tj/TJ operand list, and its advance per 1 of font size (TJ numbers included)."""
         text, advance = [], 0.0
-        widths, default, chars = self.widths, self.default_width, self.map
+        shown = self.shown
         for item in strings:
             if isinstance(item, bytes):
-                codes = struct.unpack(f">{len(item) // 2}H", item[:len(item) // 2 * 2]) if self.two_byte else item
-                text.extend(chars.get(c, "") for c in codes)
-                advance += sum(widths.get(c, default) for c in codes)
+                if item not in shown:   # the same string again (a word, a space): decoded once per font
+                    if not self.memo:
+                        piece, width = self._decode(item)
+                        text.append(piece)
+                        advance += width
+                        continue
+                    shown[item] = self._decode(item)
+                piece, width = shown[item]
+                text.append(piece)
+                advance += width
             elif isinstance(item, float):
                 advance -= item
         return "".join(text), advance / 1000
 
+    def _decode(self, item: bytes) -> tuple[str, float]:
+        widths, default, chars = self.widths, self.default_width, self.map
+        codes = struct.unpack(f">{len(item) // 2}H", item[:len(item) // 2 * 2]) if self.two_byte else item
+        return "".join(chars.get(c, "") for c in codes), sum(widths.get(c, default) for c in codes)
+
 
 def text_runs(reader) -> list[TextRun]:
     """Every piece of text on every page, with its real size, colour, font and overprint state."""
+    from . import levers
+
     runs: list[TextRun] = []
-    fonts: dict[int, _Font] = {}
+    # With the levers off, as before them: every Tf reads its font again, every string decoded again.
+    fonts: dict = {} if levers.on() else {"again": True}
     for number, page in enumerate(reader.pages, 1):
         contents = page.get_contents()
         if contents is None:
@@ -337,16 +343,30 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
     operands: list = []
     tm = line = IDENTITY
     in_array: list | None = None
-    for kind, value in _tokens(data):
-        if kind == "array":
+    for m in _TOKEN.finditer(data):   # one group matches: 1 (string), 2 << >>, 3 <hex>, 4 [ ], 5 /name, 6 number, 7 operator
+        group = m.lastindex
+        if group is None:
+            continue
+        value = m.group(group)
+        if group == 4:   # [ or ]
             if value == b"[":
                 in_array = []
             else:
                 operands.append(in_array)
                 in_array = None
             continue
-        if kind != "op":
-            (in_array if in_array is not None else operands).append(value if kind != "dict" else None)
+        if group != 7:
+            if group == 6:
+                value = float(value)
+            elif group == 5:
+                value = value[1:].decode("latin-1")
+            elif group == 3:
+                value = _hex(value)
+            elif group == 1:
+                value = _unescape(value[1:-1])
+            else:
+                value = None   # << or >>
+            (in_array if in_array is not None else operands).append(value)
             continue
         op = value
         if op == b"q":
@@ -382,7 +402,9 @@ def _walk(data: bytes, resources, ctm, page: int, runs: list, fonts: dict, depth
             font = (resources.get("/Font") or {}).get("/" + str(operands[-2]))
             if font is not None:
                 font = font.get_object()
-                state["font"] = fonts.setdefault(id(font), _Font(font))
+                if id(font) not in fonts or fonts.get("again"):   # each font's widths and map read once
+                    fonts[id(font)] = _Font(font, memo=not fonts.get("again"))
+                state["font"] = fonts[id(font)]
             state["size"] = operands[-1]
         elif op == b"Tm" and len(operands) >= 6:
             tm = line = tuple(operands[-6:])

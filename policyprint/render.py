@@ -204,26 +204,62 @@ def colour_value(colour: dict, variant: str) -> str:
 
 
 class Renderer:
-    """Turns jobs into HTML. One instance serves many jobs (templates are cached)."""
+    """Turns jobs into HTML. One instance serves many jobs (templates are cached).
+
+    With the levers on (policyprint/levers.py), a process keeps one Jinja environment per
+    templates folder (compiled templates are reused, and a template edited since is compiled
+    again) with its bytecode on disk in policyprint/__pycache__/jinja-<version>/, and
+    `Renderer.shared` gives the key and the job one Renderer for a project.
+    """
 
     def __init__(self, project: Project):
+        from . import levers
+
         self.project = project
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(project.root / "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
+        self.env = _environment(project.root) if levers.on() else _new_environment(project.root, None)
         self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
+        # Each job's plain HTML, once: the job key renders it, and the job renders the same.
+        self._html: dict = {}
+        self._bind()
+
+    def _bind(self) -> None:
+        """Point the environment's filters and globals at this renderer (a shared environment
+        may have served another Renderer of the same folder since)."""
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width)
+        self.env.policyprint_owner = self
+
+    def _template(self, name: str):
+        if getattr(self.env, "policyprint_owner", None) is not self:
+            self._bind()
+        return self.env.get_template(name)
+
+    _last: tuple | None = None   # (project, renderer): the one `shared` gave last
+
+    @classmethod
+    def shared(cls, project: Project) -> "Renderer":
+        """The process's Renderer for `project` (the same object): the key and the job share it,
+        so the templates are compiled once. A new Renderer when the levers are off."""
+        from . import levers
+
+        if not levers.on():
+            return cls(project)
+        if cls._last is None or cls._last[0] is not project:
+            Renderer._last = (project, cls(project))
+        return cls._last[1]
 
     @cached_property
     def fonts(self) -> tuple[str, list[Path]]:
-        return font_faces(self.project.data("brand"))
+        from . import levers
+
+        brand = self.project.data("brand")
+        if not levers.on():
+            return font_faces(brand)
+        key = repr(brand["fonts"])
+        if key not in _FONT_FACES:   # the same brand fonts in a process: the same rules
+            _FONT_FACES[key] = font_faces(brand)
+        return _FONT_FACES[key]
 
     @cached_property
     def text_faces(self) -> list[dict]:
@@ -337,7 +373,7 @@ class Renderer:
 
     def sheet_note_html(self, lang: str, key: str) -> str:
         """The printing instruction of an office file (the strings file's `key`), as an A4 landscape sheet."""
-        return self.env.get_template("sheet-note.html.j2").render(
+        return self._template("sheet-note.html.j2").render(
             lang=lang, dir=self.project.language(lang)["dir"], text=self.strings(lang)[key],
             font_faces=Markup(self.fonts[0]), tokens_css=Markup(self.tokens_css("booklet")))
 
@@ -346,12 +382,71 @@ class Renderer:
         """The job's HTML; `fit_pt` sets the root type size of products fitted to their page;
         words in `keep_whole` are never hyphenated; `personal_only` gives only the pages
         that name the institution (products.yaml `personal_pages`)."""
+        from . import levers
+
+        plain = fit_pt is None and not keep_whole and not personal_only and levers.on()
+        if plain and job in self._html:   # the key asked first (and, forked, for the workers too)
+            return self._html[job]
         product = self.project.product(job.product)
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
-            return self.env.get_template(product["template"]).render(self.context(job, fit_pt, personal_only))
+            html = self._template(product["template"]).render(self.context(job, fit_pt, personal_only))
         finally:
             self.typeset.keep_whole = frozenset()
+        if plain:
+            self._html[job] = html
+        return html
+
+
+_FONT_FACES: dict[str, tuple[str, list[Path]]] = {}
+_ENVIRONMENTS: dict[Path, jinja2.Environment] = {}
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's bytecode cache on disk; a folder that cannot be written only means no cache.
+    A template edited since is compiled again (Jinja checks each entry against its source)."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, TypeError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _new_environment(root: Path, bytecode_cache) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(root / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache,
+    )
+
+
+def _environment(root: Path) -> jinja2.Environment:
+    """The process's Jinja environment for a project folder, with its bytecode cache.
+
+    Compiled templates are code, so they are kept where Python keeps the package's own compiled
+    code, policyprint/__pycache__/, never in .cache/ (which the threat model does not trust:
+    docs/security.md). An entry is named by the template's path and checked against its source,
+    so projects and edits never mix."""
+    if root not in _ENVIRONMENTS:
+        folder = Path(__file__).resolve().parent / "__pycache__" / f"jinja-{jinja2.__version__}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            cache = _BytecodeCache(str(folder))
+        except OSError:
+            cache = None
+        _ENVIRONMENTS[root] = _new_environment(root, cache)
+    return _ENVIRONMENTS[root]
 
 
 @functools.lru_cache(maxsize=64)

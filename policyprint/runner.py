@@ -61,10 +61,10 @@ class JobRunner:
         self.fits: dict[tuple, float] = {}
         # Generic layouts that institutions' copies share pages with (split_layout).
         self.generic_layouts: dict[Job, object] = {}
-        self.renderer = Renderer(project)
+        self.renderer = Renderer.shared(project)
         allowed = [project.root / d for d in ("content", "styles", "templates")]
         allowed.append(project.cmyk_profile())   # the profile file itself, never its folder
-        self.writer = PdfWriter(allowed + self.renderer.fonts[1])
+        self.writer = PdfWriter(allowed + self.renderer.fonts[1], self.renderer.fonts[0])
 
     def run_safely(self, job: Job) -> tuple[JobResult, bytes | None]:
         """Run a job; an unexpected exception fails this job only, with its traceback's last line."""

@@ -1,0 +1,209 @@
+"""The speed levers (issue 15) change no byte: each is compared with POLICYPRINT_LEVERS=off."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from policyprint import pdf
+from policyprint.finish import pin_document_id
+from policyprint.plan import Job
+from policyprint.project import load_project
+from policyprint.runner import JobRunner
+
+
+def render(root, jobs, levers: str, monkeypatch) -> dict[Job, bytes]:
+    monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+    runner = JobRunner(load_project(root))
+    out = {}
+    for job in jobs:
+        result, data = runner.run(job)
+        assert result.ok, result.errors
+        out[job] = data
+    return out
+
+
+def test_shared_stylesheets_and_renderer_give_the_same_bytes(project_copy, monkeypatch):
+    """Stylesheets parsed once per process (and one Renderer for key and job) write the same
+    PDFs as parsing them for every document: screen and print, leaflet, brochure and poster."""
+    jobs = [Job(product, "da", variant) for product in ("leaflet-parents", "policy", "poster-vision")
+            for variant in ("screen", "print")]
+    before = pdf.STYLESHEETS_SHARED
+    shared = render(project_copy, jobs, "on", monkeypatch)
+    assert pdf.STYLESHEETS_SHARED - before >= 10   # base.css and pages.css, again and again
+    again = render(project_copy, jobs, "on", monkeypatch)   # a warm process: every sheet shared
+    before = pdf.STYLESHEETS_SHARED
+    parsed = render(project_copy, jobs, "off", monkeypatch)
+    assert pdf.STYLESHEETS_SHARED == before   # off: nothing shared
+    for job in jobs:
+        assert hashlib.sha256(shared[job]).digest() == hashlib.sha256(parsed[job]).digest(), job
+        assert again[job] == parsed[job], job
+
+
+SHEET = """
+@layer base, brand;
+@layer brand { p { color: rgb(200, 0, 0); } }
+@layer base { p { color: rgb(0, 0, 200); font-size: 30pt; } }
+@font-face { font-family: "Probe"; src: url("../fonts/probe.ttf"); }
+@counter-style thumbs { system: cyclic; symbols: "A" "B"; suffix: " "; }
+@page { size: 100mm 80mm; margin: 10mm; @top-center { content: "head " counter(page); } }
+@page wide { size: 160mm 80mm; }
+.wide { page: wide; }
+ol { list-style: thumbs; }
+@unknown-rule { x: y; }
+"""
+
+
+@pytest.mark.parametrize("variant", ["screen", "print"])
+def test_page_rules_font_faces_counters_and_layers_survive_sharing(project_copy, monkeypatch, variant):
+    """A stylesheet's @page rules, @font-face, @counter-style, @layer order and the warnings its
+    parse logs reach every document that links it, not only the first."""
+    from policyprint.fonts import static_faces
+
+    brand = load_project(project_copy).data("brand")
+    face = static_faces(brand)[0]["path"]
+    (project_copy / "fonts").mkdir()
+    (project_copy / "fonts" / "probe.ttf").write_bytes(face.read_bytes())
+    (project_copy / "styles" / "probe.css").write_text(SHEET, encoding="utf-8")
+    html = ('<html lang="da"><head><title>Probe</title><link rel="stylesheet" href="styles/probe.css">'
+            '<meta name="dcterms.created" content="2026-01-01T00:00:00+00:00">'   # else a press file says "now"
+            '<meta name="dcterms.modified" content="2026-01-01T00:00:00+00:00">'
+            '<style>p { font-family: "Probe"; }</style></head>'
+            '<body><p>Lag</p><ol><li>en</li><li>to</li></ol><div class="wide"><p>bred</p></div></body></html>')
+
+    def twice(levers):
+        monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+        writer = pdf.PdfWriter([project_copy / "styles", project_copy / "fonts"])
+        return [writer.render(html, project_copy, [], variant) for _ in range(2)]
+
+    before = pdf.STYLESHEETS_SHARED
+    first, second = twice("on")
+    assert pdf.STYLESHEETS_SHARED > before
+    off, _ = twice("off")
+    for result in (first, second):   # a press file's XMP document id is random until the job pins it
+        assert pin_document_id(result.pdf) == pin_document_id(off.pdf)
+        assert result.pages == off.pages == 2
+        assert any("Unknown rule" in w for w in result.warnings)   # the parse's warning, replayed
+    reader = PdfReader(io.BytesIO(second.pdf))
+    sizes = [round(float(p.mediabox.width) * 25.4 / 72) for p in reader.pages]
+    assert sizes == [100, 160]                                     # @page and a named page
+    text = reader.pages[0].extract_text()
+    assert "head 1" in text and "\nA \nB " in text   # the margin box, the counter style's markers
+    fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+    assert any("Probe" in f or face.stem.split("-")[0] in f for f in fonts)
+
+
+def test_a_warm_rebuild_after_an_edit_writes_what_a_cold_build_writes(tmp_path, monkeypatch):
+    """`watch` rebuilds in the same process: its second build keeps the fonts, the compiled
+    templates and the parsed stylesheets, and writes the same bytes as a cold build (levers off)."""
+    from conftest import copy_project
+
+    from policyprint import build
+
+    warm_root, cold_root = copy_project(tmp_path / "warm"), copy_project(tmp_path / "cold")
+    selection = dict(products=("leaflet-parents", "policy"), variants=("screen", "print"), jobs=1)
+
+    def edit(root):
+        for name, old, new in (("leaflets.yaml", "vil du vide mere?", "vil du vide mere? Ny sætning."),
+                               ("policy.yaml", "en tid fyldt med glæde", "en tid fuld af glæde")):
+            path = root / "content" / name
+            text = path.read_text(encoding="utf-8")
+            assert old in text
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    build(warm_root, **selection)
+    edit(warm_root)
+    reused = pdf.WARM_REUSED
+    report = build(warm_root, **selection)
+    assert pdf.WARM_REUSED > reused
+    assert sorted(str(r.job.path) for r in report.rendered) == [
+        "da/leaflet-parents.print.pdf", "da/leaflet-parents.screen.pdf", "da/policy.print.pdf",
+        "da/policy.screen.pdf"]
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    edit(cold_root)
+    reused = pdf.WARM_REUSED
+    build(cold_root, **selection)
+    assert pdf.WARM_REUSED == reused
+    warm = {p.relative_to(warm_root): p.read_bytes() for p in sorted((warm_root / "output").rglob("*.pdf"))}
+    cold = {p.relative_to(cold_root): p.read_bytes() for p in sorted((cold_root / "output").rglob("*.pdf"))}
+    assert len(warm) == 4 and warm.keys() == cold.keys()
+    for path in warm:
+        assert warm[path] == cold[path], path
+
+
+def test_the_faster_preflight_finds_what_the_plain_one_finds(project_copy, monkeypatch):
+    """Preflight reading objects as asked (and each font once) gives the same findings as pypdf's
+    whole-stream reading: a glyph the brand fonts lack, text under a minimum, on screen and press."""
+    from policyprint import finish, press
+
+    path = project_copy / "templates" / "base.html.j2"   # a template, where content checks do not look
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("</body>", "<p>\u2603</p></body>", 1), encoding="utf-8")
+    runner = JobRunner(load_project(project_copy))
+    for variant in ("screen", "print"):
+        job = Job("leaflet-parents", "da", variant)
+        rendered = runner.render(job)
+        found = {}
+        for levers in ("on", "off"):
+            monkeypatch.setenv("POLICYPRINT_LEVERS", levers)
+            reader = finish.read(rendered.pdf)
+            found[levers] = (runner.preflight(job, rendered),
+                             press.check_min_text_size(reader, 40, "leaflet"), len(reader.resolved_objects))
+        (checks, findings), small, _ = found["on"]
+        assert any("U+2603" in f and "no glyph" in f for f in findings), findings
+        assert len(small) > 10
+        assert found["on"][:2] == found["off"][:2]
+        if variant == "screen":   # the structure tree is never read
+            assert found["on"][2] < found["off"][2] / 2
+
+
+def test_the_key_and_the_job_share_one_renderer(project_copy, monkeypatch):
+    """A build compiles its templates once: the job keys and the jobs use one Renderer
+    (two with the levers off, as before)."""
+    from policyprint import build
+    from policyprint.render import Renderer
+
+    made = []
+    real = Renderer.__init__
+
+    def counting(self, project):
+        made.append(project)
+        real(self, project)
+
+    monkeypatch.setattr(Renderer, "__init__", counting)
+    selection = dict(products=("leaflet-parents",), variants=("screen",), jobs=1, force=True)
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    build(project_copy, **selection)
+    assert len(made) == 1
+    made.clear()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    build(project_copy, **selection)
+    assert len(made) == 2
+
+
+def test_compiled_templates_are_kept_on_disk_and_an_edit_is_seen(project_copy, monkeypatch):
+    """Jinja's bytecode cache serves a new process, lives beside Python's compiled code (not in the
+    untrusted .cache/), and a template edited since is compiled again."""
+    from policyprint import render
+    from policyprint.render import Renderer
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    job = Job("leaflet-parents", "da", "screen")
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})
+    first = Renderer(load_project(project_copy)).html(job)
+    folder = render._ENVIRONMENTS[project_copy.resolve()].bytecode_cache.directory
+    assert Path(folder).parent.name == "__pycache__" and Path(folder).parent.parent.name == "policyprint"
+    assert list(Path(folder).glob("__jinja2_*.cache"))
+    assert not (project_copy / ".cache" / f"jinja-{render.jinja2.__version__}").exists()
+    template = project_copy / "templates" / "base.html.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("</body>", "<p>ny linje</p></body>", 1),
+                        encoding="utf-8")
+    monkeypatch.setattr(render, "_ENVIRONMENTS", {})   # a new process: only the disk cache is left
+    second = Renderer(load_project(project_copy)).html(job)
+    assert "<p>ny linje</p>" in second and "<p>ny linje</p>" not in first
