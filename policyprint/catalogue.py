@@ -104,7 +104,7 @@ class Catalogue:
 
         self.project = project
         self.out = out
-        self.renderer = Renderer(project)
+        self.renderer = Renderer.shared(project)
         self.s = self.renderer.strings(SOURCE_LANG)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.root / "templates" / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,

@@ -164,8 +164,8 @@ def test_the_faster_preflight_finds_what_the_plain_one_finds(project_copy, monke
 
 
 def test_the_key_and_the_job_share_one_renderer(project_copy, monkeypatch):
-    """A build compiles its templates once: the job keys and the jobs use one Renderer
-    (two with the levers off, as before)."""
+    """A build compiles its templates once: the job keys, the jobs and the catalogue use one
+    Renderer (three with the levers off, as before)."""
     from policyprint import build
     from policyprint.render import Renderer
 
@@ -184,7 +184,7 @@ def test_the_key_and_the_job_share_one_renderer(project_copy, monkeypatch):
     made.clear()
     monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
     build(project_copy, **selection)
-    assert len(made) == 2
+    assert len(made) == 3
 
 
 def test_compiled_templates_are_kept_on_disk_and_an_edit_is_seen(project_copy, monkeypatch):
