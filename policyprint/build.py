@@ -426,7 +426,9 @@ def artifact(project: Project, result: JobResult) -> dict:
     return {
         "path": job.path.as_posix(), "product": job.product, "kind": product["kind"],
         "audience": product.get("audience"), "lang": job.lang, "variant": job.variant,
-        "institution": job.institution, "status": "approved", "pages": result.pages,
+        "institution": job.institution, "status": "draft" if any(w.startswith("draft translation:")
+                                                                  for w in result.warnings) else "approved",
+        "pages": result.pages,
         "marks": job.marks, "trim_mm": list(BOOKLET_SHEET_MM if job.variant == "booklet"
                                             else PAGE_SIZES_MM[job.size or product["size"]]),
         "bytes": result.bytes,

@@ -54,6 +54,7 @@ class Project:
     root: Path
     sources: dict[str, Source] = field(default_factory=dict)
     strings: dict[str, Source] = field(default_factory=dict)  # lang -> strings file
+    translations: dict[str, Source] = field(default_factory=dict)  # lang -> content/translations/<lang>.yaml
 
     def data(self, name: str) -> Any:
         return self.sources[name].data
@@ -145,6 +146,17 @@ def load_project(root: Path | str) -> Project:
         src = load(rel, schema.STRINGS_FILE)
         if src is not None:
             project.strings[path.stem] = src
+    for path in sorted((root / "content" / "translations").glob("*.yaml")):
+        rel = path.relative_to(root).as_posix()
+        if codes is not None and (path.stem not in codes or path.stem == SOURCE_LANG):
+            problems.append(Problem(rel, 1, "", f"{path.stem[:40]!r} is not a language code listed in "
+                                                f"content/languages.yaml other than the source language "
+                                                f"({', '.join(c for c in codes if c != SOURCE_LANG) or 'none'}); "
+                                                "rename the file or add the language there"))
+            continue
+        src = load(rel, schema.TRANSLATION_FILE)
+        if src is not None:
+            project.translations[path.stem] = src
     if SOURCE_LANG not in project.strings and not any(
             p.file.endswith(f"strings/{SOURCE_LANG}.yaml") for p in problems):
         problems.append(Problem(f"content/strings/{SOURCE_LANG}.yaml", 1, "",

@@ -81,6 +81,12 @@ class JobRunner:
         result = JobResult(job, ok=False)
         product = self.project.product(job.product)
         document = (job.product, job.lang, job.institution, job.size)
+        missing, drafts = self.renderer.translation_state(job)
+        if missing:   # never Danish inside a translated file: this file fails, the others are built
+            shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+            result.errors.append(f"{len(missing)} translation(s) missing in content/translations/{job.lang}.yaml: "
+                                 f"{shown}")
+            return result, None
         try:
             if job.variant == "booklet" and document in self.screen_renders:
                 rendered = self.screen_renders.pop(document)   # same HTML as the screen file
@@ -97,7 +103,10 @@ class JobRunner:
         except RefusedURL as exc:
             result.errors.append(str(exc))
             return result, None
-        result.warnings = rendered.warnings
+        result.warnings = list(rendered.warnings)
+        if drafts:
+            result.warnings.append(f"draft translation: {len(drafts)} of its entries in "
+                                   f"content/translations/{job.lang}.yaml are draft or stale (watermarked)")
         result.fit_pt = rendered.fit_pt
         result.checks, findings = self.preflight(job, rendered)
         result.errors += rendered.errors + findings
@@ -126,7 +135,7 @@ class JobRunner:
         if (job.lang, key) not in self.sheet_notes:
             html = self.renderer.sheet_note_html(job.lang, key)
             self.sheet_notes[(job.lang, key)] = self.writer.render(html, self.project.root, [], "booklet").pdf
-        return kind(pdf, product["title"], self.sheet_notes[(job.lang, key)])
+        return kind(pdf, self.renderer.document_title(job), self.sheet_notes[(job.lang, key)])
 
     def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
                personal_only: bool = False):
@@ -282,8 +291,9 @@ class JobRunner:
 
     def poster_chars(self, job: Job) -> int:
         """How many characters of text a poster shows: its own words and what it quotes."""
-        index = self.renderer.policy_index
-        poster = next(p for p in self.project.data("posters")["posters"]
+        loc = self.renderer.localised(job.lang)
+        index = self.renderer.policy_index(loc)
+        poster = next(p for p in loc.data["posters"]["posters"]
                       if p["id"] == self.project.product(job.product)["poster"])
         n = len(poster["kicker"]) + len(poster["title"])
         for block in poster["blocks"]:
