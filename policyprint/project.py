@@ -80,6 +80,23 @@ class Project:
         """The entry of content/languages.yaml for `code`."""
         return next(lang for lang in self.data("languages")["languages"] if lang["code"] == code)
 
+    def page_plan(self, lang: str) -> tuple[int, dict[str, int], tuple[str, tuple] | None]:
+        """The brochure's page plan in `lang`: its page count, the page each section starts on,
+        and where the plan is written (source name and key path) if the language has its own
+        (content/languages.yaml page_plan:); else the Danish plan of content/policy.yaml."""
+        pages = next((p["pages"] for p in self.data("products")["products"] if p["kind"] == "policy"), 999)
+        plan = {s["id"]: s["page"] for s in self.policy["sections"]}
+        languages = self.data("languages")["languages"]
+        index = next((i for i, lang_ in enumerate(languages) if lang_["code"] == lang), None)
+        if index is not None and "page_plan" in languages[index]:
+            own = languages[index]["page_plan"]
+            return own["pages"], {**plan, **own["sections"]}, ("languages", ("languages", index, "page_plan"))
+        return pages, plan, None
+
+    def pages(self, product: dict, lang: str) -> int:
+        """The exact page count of a product in `lang` (the brochure follows the language's plan)."""
+        return self.page_plan(lang)[0] if product["kind"] == "policy" else product["pages"]
+
     @property
     def institutions(self) -> list[dict]:
         return self.data("institutions")["institutions"]

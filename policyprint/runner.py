@@ -355,7 +355,7 @@ class JobRunner:
         families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
         type_sizes = self.project.data("brand")["type"]
         checks = [
-            ("page count", lambda: finish.check_page_count(reader, product["pages"])),
+            ("page count", lambda: finish.check_page_count(reader, self.project.pages(product, job.lang))),
             ("page size", lambda: finish.check_page_size(reader, size)),
             ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
             ("brand fonts only", lambda: finish.check_font_families(reader, families)),
@@ -387,7 +387,7 @@ class JobRunner:
         if job.variant in ("screen", "print"):   # a booklet imposes the screen render, checked there
             checks.append(("type sizes", lambda: self.check_type_sizes(job, product, reader, rendered)))
         if product["kind"] == "policy":
-            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
+            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors, job.lang)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
         elif product["kind"] == "leaflet" and rendered.fills:
@@ -465,17 +465,23 @@ class JobRunner:
                     f"leaflets.{audience}.breathe if it is designed to breathe")
         return findings
 
-    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
-        """Each section must start on the page the plan gives it."""
+    def check_page_plan(self, anchors: dict[str, int], lang: str = "da") -> list[str]:
+        """Each section must start on the page the plan gives it (the language's own plan,
+        content/languages.yaml page_plan:, or the Danish plan in content/policy.yaml)."""
         src = self.project.sources["policy"]
+        _, plan, own = self.project.page_plan(lang)
         findings = []
         for i, section in enumerate(src.data["sections"]):
             actual = anchors.get(section["id"])
-            if actual != section["page"]:
-                where = src.problem(("sections", i, "page"), "")
+            planned = plan[section["id"]]
+            if actual != planned:
+                if own and section["id"] in self.project.data("languages")["languages"][own[1][1]]["page_plan"]["sections"]:
+                    where = self.project.sources["languages"].problem(own[1] + ("sections", section["id"]), "")
+                else:
+                    where = src.problem(("sections", i, "page"), "")
                 findings.append(
                     f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
-                    f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
+                    f"{actual} in {lang}, planned for page {planned} (the text before it does not fit its pages)")
         return findings
 
 

@@ -348,6 +348,11 @@ LANGUAGES_FILE = Mapping({
         "locale": Field(Text(r"[a-z]{2,3}(_[A-Z]{2})?", "a CLDR locale such as en_GB", max_len=10),
                         "the CLDR locale (through Babel) for dates, numbers and quotation marks; "
                         "default: the code", required=False),
+        "page_plan": Field(Mapping({
+            "pages": Field(Number(1, 999), "the brochure's page count in this language"),
+            "sections": Field(MapOf(Number(1, 999), key=ID), "section id: the page it starts on"),
+        }), "the brochure's page plan in this language, where its text runs longer than the Danish "
+            "(default: the plan in content/policy.yaml)", required=False),
         "quotes": Field(ListOf(Text(max_len=3), min_items=2, max_items=2),
                         "opening and closing quotation marks: CLDR's for the locale (Babel does not ship "
                         "them), or the project's own choice (Danish: » and «)"),

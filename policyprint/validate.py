@@ -17,6 +17,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems: list[Problem] = []
     problems += _unique_ids(project)
     problems += _page_plan(project)
+    problems += _language_plans(project)
     problems += _assets(project)
     problems += _hyphenation(project)
     problems += _strings(project)
@@ -194,6 +195,29 @@ def _unique_ids(project: Project) -> list[Problem]:
         if band["from"] >= band["to"]:
             out.append(src.problem(("age_bands", "bands", bi, "to"),
                                    f"expected a number above 'from' ({band['from']}), got {band['to']}"))
+    return out
+
+
+def _language_plans(project: Project) -> list[Problem]:
+    """A language's own brochure plan names known sections, in order, before its back cover."""
+    src = project.sources["languages"]
+    ids = [s["id"] for s in project.policy["sections"]]
+    out = []
+    for i, lang in enumerate(src.data["languages"]):
+        if "page_plan" not in lang:
+            continue
+        pages, plan, _ = project.page_plan(lang["code"])
+        for sid in lang["page_plan"]["sections"]:
+            if sid not in ids:
+                out.append(src.problem(("languages", i, "page_plan", "sections", sid),
+                                       f"no section has id '{sid}'{did_you_mean(sid, ids)}"))
+        last = 1
+        for sid in ids:
+            if plan[sid] <= last or plan[sid] >= pages:
+                out.append(src.problem(("languages", i, "page_plan", "sections"),
+                                       f"section '{sid}' on page {plan[sid]}: expected a page after {last} and "
+                                       f"before the back cover ({pages})"))
+            last = max(last, plan[sid])
     return out
 
 
