@@ -213,7 +213,7 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 # ---- the no-change fast path ---------------------------------------------------
 
 WATCHED_PACKAGES = ("weasyprint", "pydyf", "pyphen", "fonttools", "pypdf", "jinja2", "pyyaml", "segno",
-                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic")
+                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic", "fontpkg-ibm-plex-sans-arabic", "babel")
 
 
 def fingerprint(root: Path, options: dict, inputs: str) -> str:

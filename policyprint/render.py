@@ -238,21 +238,31 @@ class Renderer:
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self._used: dict[str, set[str]] = {}
-        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width)
+        from .bidi import visual
+
+        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width, svg_text=visual)
 
     @cached_property
     def fonts(self) -> tuple[str, list[Path]]:
         return font_faces(self.project.data("brand"))
 
-    @cached_property
-    def text_faces(self) -> list[dict]:
+    font_role = "text"   # the brand font of the document being rendered (its language's)
+
+    def faces(self, role: str) -> list[dict]:
         from .fonts import static_faces
 
-        brand = self.project.data("brand")
-        return static_faces({"fonts": {"text": brand["fonts"]["text"]}})
+        cache = self.__dict__.setdefault("_faces", {})
+        if role not in cache:
+            brand = self.project.data("brand")
+            cache[role] = static_faces({"fonts": {role: brand["fonts"][role]}})
+        return cache[role]
+
+    @property
+    def text_faces(self) -> list[dict]:
+        return self.faces(self.font_role)
 
     def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
-        """How wide text sets in the brand's text font, in points: diagrams place their labels with it."""
+        """How wide text sets in the language's brand font, in points: diagrams place their labels with it."""
         from .fonts import text_width
 
         return text_width(self.text_faces, str(text), float(size_pt), 700 if bold else 400)
@@ -306,6 +316,9 @@ class Renderer:
         import math
         from urllib.parse import quote
 
+        from .bidi import visual
+
+        draft_word = visual(draft_word)   # SVG text is set letter by letter: Arabic is joined here
         language = self.project.language(job.lang)
         family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
@@ -316,7 +329,7 @@ class Renderer:
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
-               f'<text x="{w / 2 - text_w / 2:.2f}" y="{h / 2 + size * 0.35:.2f}" font-family="{escape(family)}" '
+               f'<text direction="ltr" x="{w / 2 - text_w / 2:.2f}" y="{h / 2 + size * 0.35:.2f}" font-family="{escape(family)}" '
                f'font-weight="700" font-size="{size:.2f}" fill="{colour}">{escape(draft_word)}</text></g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
         rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
@@ -427,7 +440,9 @@ class Renderer:
                         if size.endswith("pt")},
             "font_faces": Markup(self.fonts[0]),
             "tokens_css": Markup(self.tokens_css(job.variant)),
-            "stylesheets": ["base.css", "pages.css", product["stylesheet"]],
+            "stylesheets": ["base.css", "pages.css", product["stylesheet"]]
+            + (["rtl.css"] if language["dir"] == "rtl" else []),
+            "font_family": brand["fonts"][language.get("font", "text")]["family"],
             **self.policy_index(loc),
             "leaflet": loc.data["leaflets"]["leaflets"].get(product.get("audience"))
             if product["kind"] == "leaflet" else None,
@@ -453,6 +468,7 @@ class Renderer:
         content than the job language's (translations.marked)."""
         product = self.project.product(job.product)
         self.typeset = self.typesetter(job.lang)
+        self.font_role = self.project.language(job.lang).get("font", "text")
         self.env.filters["typo"] = self.typeset
         self.typeset.keep_whole = frozenset(keep_whole)
         try:

@@ -391,7 +391,7 @@ class JobRunner:
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
             checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
         elif product["kind"] == "leaflet" and rendered.fills:
-            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered)))
+            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered, job.lang)))
         findings = [finding for _, check in checks for finding in check()]
         return [name for name, _ in checks], findings
 
@@ -448,12 +448,13 @@ class JobRunner:
         return [f"page {end[0]}: the text runs {over_mm:.1f} mm under the footer rule; "
                 "the footer's room (.poster-foot-space) is too small"]
 
-    def check_leaflet_balance(self, product: dict, rendered) -> list[str]:
+    def check_leaflet_balance(self, product: dict, rendered, lang: str = "da") -> list[str]:
         """An inside page must fill at least MIN_FILL of its type area, unless the leaflet
         marks it as designed to breathe (leaflets.<audience>.breathe: [page, …])."""
         src = self.project.sources["leaflets"]
         audience = product["audience"]
         breathe = set(src.data["leaflets"][audience].get("breathe", []))
+        breathe |= set(self.project.language(lang).get("breathe", {}).get(audience, []))
         findings = []
         for page in range(2, product["pages"]):
             fill = rendered.fills[page - 1]

@@ -353,6 +353,10 @@ LANGUAGES_FILE = Mapping({
             "sections": Field(MapOf(Number(1, 999), key=ID), "section id: the page it starts on"),
         }), "the brochure's page plan in this language, where its text runs longer than the Danish "
             "(default: the plan in content/policy.yaml)", required=False),
+        "breathe": Field(MapOf(ListOf(Number(2, 3), max_items=2), key=ID),
+                         "per leaflet audience, inside pages designed to breathe in this language (its text "
+                         "is shorter on the page than the Danish); added to the leaflet's own breathe:",
+                         required=False),
         "quotes": Field(ListOf(Text(max_len=3), min_items=2, max_items=2),
                         "opening and closing quotation marks: CLDR's for the locale (Babel does not ship "
                         "them), or the project's own choice (Danish: » and «)"),
