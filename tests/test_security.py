@@ -71,7 +71,7 @@ def test_brand_yaml_cannot_name_code_to_import(project_copy):
         assert not marker.exists(), f"{command}: the payload ran"
         assert result.returncode == 2, result.stderr
         assert (f"content/brand.yaml:{line_of(brand, 'evil_logo')}: fonts.text.package: expected one of "
-                "fontpkg_noto_sans, fontpkg_noto_sans_arabic, got 'content.assets.evil_logo'") in result.stderr
+                "fontpkg_noto_sans, fontpkg_noto_sans_arabic, fontpkg_ibm_plex_sans_arabic, got 'content.assets.evil_logo'") in result.stderr
 
 
 def test_a_stdlib_module_as_font_package_is_a_content_error(project_copy):
@@ -81,7 +81,7 @@ def test_a_stdlib_module_as_font_package_is_a_content_error(project_copy):
     assert_no_traceback(result)
     assert result.returncode == 2
     assert f"content/brand.yaml:{line_of(brand, 'package: os')}: fonts.text.package: expected one of " \
-           "fontpkg_noto_sans, fontpkg_noto_sans_arabic, got 'os'" in result.stderr
+           "fontpkg_noto_sans, fontpkg_noto_sans_arabic, fontpkg_ibm_plex_sans_arabic, got 'os'" in result.stderr
 
 
 def test_the_font_family_must_be_the_one_its_package_ships(project_copy):
