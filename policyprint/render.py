@@ -303,6 +303,19 @@ class Renderer:
         used = self.used_ids(job.product)
         return sorted(used & loc.missing), sorted(used & loc.drafts)
 
+    def stale_ids(self, job: Job) -> list[str]:
+        """The ids a job uses whose translation is older than the Danish (also in its HTML, so
+        that a file turns out of date, and is built again, when the Danish it uses changes)."""
+        if job.lang == SOURCE_LANG:
+            return []
+        from .translations import entry_states
+
+        cache = self.project.__dict__.setdefault("_states", {})
+        if job.lang not in cache:
+            cache[job.lang] = entry_states(self.project, job.lang)
+        states = cache[job.lang]
+        return sorted(i for i in self.used_ids(job.product) if states[i].state == "stale")
+
     def document_title(self, job: Job) -> str:
         """The document title (as the office files carry it), with the draft word when draft."""
         title = self.localised(job.lang).product(self.project, job.product)["title"]
@@ -420,6 +433,7 @@ class Renderer:
             "locale": language.get("locale", job.lang),
             "font_role": language.get("font", "text"),
             "draft": draft,
+            "stale_ids": [] if marking else self.stale_ids(job),
             "watermark_css": Markup(self.watermark_css(job, draft, width + (2 * project.data("print")["bleed_mm"]
                                                                           if job.variant == "print" else 0),
                                                        height + (2 * project.data("print")["bleed_mm"]

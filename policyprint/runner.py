@@ -312,8 +312,18 @@ class JobRunner:
         where = src.problem(("posters", index, "blocks"), "")
         message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
                    f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
-        message += f". Its longest text is {self.longest_text(index)}"
+        if job.lang in self.project.translations:
+            message = f"in {job.lang}: " + message + f". Its longest {job.lang} text is {self.longest_translated(job)}"
+        else:
+            message += f". Its longest text is {self.longest_text(index)}"
         return message
+
+    def longest_translated(self, job: Job) -> str:
+        """The longest translated text a product shows, as 'file:line: id (N characters)'."""
+        src = self.project.translations[job.lang]
+        used = [i for i in self.renderer.used_ids(job.product) if i in src.data]
+        ident = max(used, key=lambda i: (len(src.data[i]["text"]), i))
+        return f"{src.file}:{src.line((ident,))}: {ident} ({len(src.data[ident]['text'])} characters)"
 
     def longest_text(self, poster_index: int) -> str | None:
         """Locate the longest text a poster shows, wherever it lives (its own words or a quote),
@@ -389,7 +399,7 @@ class JobRunner:
         if product["kind"] == "policy":
             checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors, job.lang)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
-            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered, job.lang)))
         elif product["kind"] == "leaflet" and rendered.fills:
             checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered, job.lang)))
         findings = [finding for _, check in checks for finding in check()]
@@ -425,7 +435,7 @@ class JobRunner:
         return press.check_min_text_size(reader, minimum, kind, below_y=footer_top,
                                          below_minimum=_pt(sizes["min-poster-footer"]), below_what="poster footer")
 
-    def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
+    def check_leaflet_fit(self, product: dict, rendered, lang: str = "da") -> list[str]:
         """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
         src = self.project.sources["leaflets"]
         audience = product["audience"]
@@ -435,8 +445,18 @@ class JobRunner:
         over = next((i for i in range(len(blocks)) if rendered.anchors.get(f"block-{i}", 0) > last_inside),
                     len(blocks) - 1)
         where = src.problem(("leaflets", audience, "blocks", over), "")
-        return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
-                f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
+        heading = blocks[over].get("heading", "")
+        translated = ""
+        tsrc = self.project.translations.get(lang)
+        if tsrc is not None:   # the language, and the translation file and line of the block's heading
+            ident = f"leaflets.{audience}.blocks.{over}.heading"
+            if ident in tsrc.data:
+                heading = tsrc.data[ident]["text"]
+                translated = f" (in {lang}: {tsrc.file}:{tsrc.line((ident,))}: {ident})"
+            else:
+                translated = f" (in {lang})"
+        return [f"{where.file}:{where.line}: {where.key}{translated}: the text runs over the inside pages "
+                f"(2–{last_inside}) from this block ('{heading}') on; shorten it or move "
                 f"it to another leaflet. The type is not made smaller than the brand's size."]
 
     def check_poster_footer(self, rendered) -> list[str]:

@@ -337,6 +337,16 @@ def _leaflets(project: Project) -> list[Problem]:
                 out.append(src.problem(("leaflets", audience, "max_lix"),
                                        f"the text's LIX is {score:.1f}, above the limit {leaflet['max_lix']}: "
                                        "use shorter sentences and shorter words"))
+            # A translation keeps the same plain words: the same limit in every language.
+            from .translations import localised
+
+            for lang, tsrc in sorted(project.translations.items()):
+                retold = localised(project, lang).data["leaflets"]["leaflets"].get(audience)
+                score = lix(leaflet_paragraphs(retold)) if retold else 0
+                if score > leaflet["max_lix"]:
+                    out.append(Problem(tsrc.file, 1, f"leaflets.{audience}",
+                                       f"the {lang} text's LIX is {score:.1f}, above the limit {leaflet['max_lix']} "
+                                       f"(content/leaflets.yaml max_lix): use shorter sentences and shorter words"))
     products = project.sources["products"]
     for i, product in enumerate(products.data["products"]):
         if product["kind"] == "leaflet" and product.get("audience") not in src.data["leaflets"]:

@@ -252,3 +252,78 @@ def test_fifth_language_from_data_only(project_copy):
     text = _flat(" ".join(_texts(pdf)))
     assert "Herkes için topluluklar" in text
     assert reader.metadata.title.endswith(" – TASLAK")
+
+
+def test_fit_failure_names_language_file_and_key(project_copy):
+    root = project_copy
+    path = root / "content/translations/en.yaml"
+    project = load_project(root)
+    lead = project.translations["en"].data["policy.sections.foraeldre.lead.0"]["text"]
+    text = path.read_text(encoding="utf-8").replace(f"  text: {lead}\n", f"  text: {' '.join([lead] * 5)}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root, products=("leaflet-parents",), langs=("en",), variants=("screen",))
+    errors = " ".join(e for r in caught.value.report.failed for e in r.errors)
+    found = re.search(r"content/leaflets\.yaml:\d+: leaflets\.parents\.blocks\[(\d)\] \(in en: "
+                      r"content/translations/en\.yaml:(\d+): leaflets\.parents\.blocks\.(\d)\.heading\): the text runs "
+                      r"over the inside pages \(2–3\) from this block \('([^']+)'\) on", errors)
+    assert found, errors
+    block, line, block_again, heading = found.groups()
+    assert block == block_again
+    assert text.splitlines()[int(line) - 1] == f"leaflets.parents.blocks.{block}.heading:"
+    assert heading == project.translations["en"].data[f"leaflets.parents.blocks.{block}.heading"]["text"]
+
+
+def test_a_character_the_fonts_lack_is_found_in_a_translation(project_copy):
+    from fontTools.ttLib import TTFont
+
+    from policyprint.validate import brand_font_files
+
+    covered = set()
+    for paths in brand_font_files(load_project(project_copy)).values():
+        for path in paths:
+            covered |= set(TTFont(path, lazy=True).getBestCmap())
+    # A letter outside the brand fonts (they cover Cyrillic in full: Georgian, Tibetan, Cherokee).
+    lacking = next(chr(c) for c in [*range(0x10D0, 0x10FA), *range(0x0F40, 0x0F6C), *range(0x13A0, 0x13F5)]
+                   if c not in covered)
+    path = project_copy / "content/translations/uk.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  text: Політика щодо дітей і молоді\n", f"  text: Політика щодо дітей і молоді {lacking}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if lacking in l)
+    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    assert result.exit_code == 2
+    assert (f"content/translations/uk.yaml:{line}: policy.meta.title.text: character '{lacking}' "
+            f"(U+{ord(lacking):04X}) has no glyph in the brand fonts") in result.stderr
+
+
+def test_every_ukrainian_character_has_a_glyph_in_the_brand_font():
+    from fontTools.ttLib import TTFont
+
+    from policyprint.fonts import package_font_files
+
+    cmap = set()
+    for path in package_font_files("fontpkg_noto_sans"):
+        cmap |= set(TTFont(path, lazy=True).getBestCmap())
+    root = Path(__file__).resolve().parent.parent
+    used = set((root / "content/translations/uk.yaml").read_text(encoding="utf-8"))
+    used |= set((root / "content/strings/uk.yaml").read_text(encoding="utf-8"))
+    cyrillic = {ch for ch in used if "\u0400" <= ch <= "\u04ff"}
+    assert len(cyrillic) > 50
+    assert {ch for ch in cyrillic if ord(ch) not in cmap} == set()
+
+
+def test_dates_and_page_labels_per_language(built):
+    from policyprint.render import date_long
+
+    import datetime as dt
+
+    day = dt.date(2026, 1, 1)
+    assert [date_long(day, loc).replace("\u00a0", " ") for loc in ("da_DK", "en_GB", "uk_UA")] == \
+        ["1. januar 2026", "1 January 2026", "1 січня 2026 р."]
+    labels = {"en": "Page 3 of 14", "uk": "Сторінка 3 з 13", "ar": "صفحة 3 من 12"}
+    for lang, label in labels.items():
+        page = _flat(_texts(built / f"output/{lang}/policy.screen.pdf")[2])
+        assert label in page or label.split()[0] in page, (lang, page[-200:])
+    back = _flat(_texts(built / "output/en/policy.screen.pdf")[-1])
+    assert "1 January 2026" in back
