@@ -415,13 +415,14 @@ def check_cmd(ctx: click.Context, verify, pdfs, kind) -> None:
     warnings = advice(project)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    # Translations: every entry that is missing, stale or not approved, with both places.
-    for line in translations.check_lines(project):
-        click.echo(f"translation: {line}")
-    for line in translations.summary(project):
-        click.echo(f"translations {line}")
     click.echo(f"Content OK: {len(project.sources) + len(project.strings) + len(project.translations)} files checked"
                + (f", {len(warnings)} warning(s)." if warnings else "."))
+    # Translations: a count per language, then every entry that is missing, stale or not
+    # approved, with the file:line of the translation and of the Danish.
+    for line in translations.summary(project):
+        click.echo(f"translations {line}")
+    for line in translations.check_lines(project):
+        click.echo(f"translation: {line}")
 
 
 @main.command("list")
