@@ -101,7 +101,9 @@ def _build_options(f):
         click.option("--product", "products", multiple=True, metavar="ID",
                      help="Build only this product (repeatable). Example: --product leaflet-parents"),
         click.option("--lang", "langs", multiple=True, metavar="LANG",
-                     help="Build only this language (repeatable). Example: --lang da"),
+                     help="Build only this language (repeatable): a code of content/languages.yaml "
+                          "(da, en, uk, ar) or all; default: every language that has content. "
+                          "Example: --lang da --lang ar"),
         click.option("--variant", "variants", multiple=True, metavar="VARIANT",
                      help="Build only this variant: screen, print or booklet (repeatable). "
                           "Example: --variant print"),

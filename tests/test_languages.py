@@ -66,8 +66,8 @@ def manifest_entry(root: Path, rel: str) -> dict:
     return next(e for e in entries if e["path"] == rel)
 
 
-def test_approved_file_has_no_watermark_and_turns_stale_after_a_danish_edit(project_copy):
-    root = project_copy
+def test_approved_file_has_no_watermark_and_turns_stale_after_a_danish_edit(languages_copy):
+    root = languages_copy
     project = load_project(root)
     from policyprint.render import Renderer
 
@@ -107,8 +107,8 @@ def test_approved_file_has_no_watermark_and_turns_stale_after_a_danish_edit(proj
         build(root, products=("leaflet-youth",), langs=("en",), variants=("screen",), strict=True)
 
 
-def test_a_missing_entry_fails_that_product_only(project_copy):
-    root = project_copy
+def test_a_missing_entry_fails_that_product_only(languages_copy):
+    root = languages_copy
     path = root / "content/translations/en.yaml"
     text = path.read_text(encoding="utf-8")
     start = text.index("leaflets.parents.cover.kicker:\n")
@@ -128,8 +128,8 @@ def test_a_missing_entry_fails_that_product_only(project_copy):
         in result.output
 
 
-def test_po_export_import_round_trip(project_copy, tmp_path):
-    root = project_copy
+def test_po_export_import_round_trip(languages_copy, tmp_path):
+    root = languages_copy
     yaml_path = root / "content/translations/uk.yaml"
     yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(
         "policy.meta.subtitle:\n", "# Checked with the Ukrainian community worker.\npolicy.meta.subtitle:\n"),
@@ -235,9 +235,9 @@ def test_arabic_phone_number_stays_on_one_line(built):
     assert '<span class="ltr" dir="ltr">' in html
 
 
-def test_fifth_language_from_data_only(project_copy):
+def test_fifth_language_from_data_only(languages_copy):
     """Turkish, added from a fixture with no code change, builds its youth leaflet."""
-    root = project_copy
+    root = languages_copy
     fixture = FIXTURES / "turkish"
     (root / "content/languages.yaml").write_text(
         (root / "content/languages.yaml").read_text(encoding="utf-8")
@@ -254,8 +254,8 @@ def test_fifth_language_from_data_only(project_copy):
     assert reader.metadata.title.endswith(" – TASLAK")
 
 
-def test_fit_failure_names_language_file_and_key(project_copy):
-    root = project_copy
+def test_fit_failure_names_language_file_and_key(languages_copy):
+    root = languages_copy
     path = root / "content/translations/en.yaml"
     project = load_project(root)
     lead = project.translations["en"].data["policy.sections.foraeldre.lead.0"]["text"]
@@ -274,24 +274,24 @@ def test_fit_failure_names_language_file_and_key(project_copy):
     assert heading == project.translations["en"].data[f"leaflets.parents.blocks.{block}.heading"]["text"]
 
 
-def test_a_character_the_fonts_lack_is_found_in_a_translation(project_copy):
+def test_a_character_the_fonts_lack_is_found_in_a_translation(languages_copy):
     from fontTools.ttLib import TTFont
 
     from policyprint.validate import brand_font_files
 
     covered = set()
-    for paths in brand_font_files(load_project(project_copy)).values():
+    for paths in brand_font_files(load_project(languages_copy)).values():
         for path in paths:
             covered |= set(TTFont(path, lazy=True).getBestCmap())
     # A letter outside the brand fonts (they cover Cyrillic in full: Georgian, Tibetan, Cherokee).
     lacking = next(chr(c) for c in [*range(0x10D0, 0x10FA), *range(0x0F40, 0x0F6C), *range(0x13A0, 0x13F5)]
                    if c not in covered)
-    path = project_copy / "content/translations/uk.yaml"
+    path = languages_copy / "content/translations/uk.yaml"
     text = path.read_text(encoding="utf-8")
     text = text.replace("  text: Політика щодо дітей і молоді\n", f"  text: Політика щодо дітей і молоді {lacking}\n", 1)
     path.write_text(text, encoding="utf-8")
     line = next(n for n, l in enumerate(text.splitlines(), 1) if lacking in l)
-    result = CliRunner().invoke(main, ["--root", str(project_copy), "check"])
+    result = CliRunner().invoke(main, ["--root", str(languages_copy), "check"])
     assert result.exit_code == 2
     assert (f"content/translations/uk.yaml:{line}: policy.meta.title.text: character '{lacking}' "
             f"(U+{ord(lacking):04X}) has no glyph in the brand fonts") in result.stderr
