@@ -102,3 +102,44 @@ def visual(text: str) -> str:
     for ltr, run in reversed(runs):
         out.append(run if ltr else _shape(run)[::-1].translate(_MIRROR))
     return "".join(out)
+
+
+def has_arabic(text: str) -> bool:
+    return bool(_ARABIC.search(str(text)))
+
+
+@functools.lru_cache(maxsize=8)
+def _font(path: str):
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(path)
+    return font, font.getGlyphSet(), font.getBestCmap(), font["hmtx"].metrics, font["head"].unitsPerEm
+
+
+def outlines(text: str, font_path: str, x: float, y: float, size: float, fill: str) -> str:
+    """Arabic text (already in visual order, as `visual` gives it) drawn as glyph outlines:
+    one SVG path per glyph, from the font's own outlines and advances.
+
+    Not text: drawn as text, the presentation forms would give their glyphs a ToUnicode
+    entry of U+FExx, and the document's running text, which shares those glyphs, would
+    extract as compatibility forms instead of the letters written. A diagram's words are
+    read from its alt text; the watermark is an artifact.
+    """
+    from fontTools.pens.svgPathPen import SVGPathPen
+
+    font, glyphs, cmap, metrics, upem = _font(font_path)
+    scale = size / upem
+    out, pen_x = [], x
+    for ch in text:
+        name = cmap.get(ord(ch))
+        if name is None:
+            pen_x += upem / 2 * scale
+            continue
+        pen = SVGPathPen(glyphs)
+        glyphs[name].draw(pen)
+        d = pen.getCommands()
+        if d:
+            out.append(f'<path transform="translate({pen_x:.2f} {y:.2f}) scale({scale:.5f} {-scale:.5f})" '
+                       f'd="{d}"/>')
+        pen_x += metrics[name][0] * scale
+    return f'<g fill="{fill}">' + "".join(out) + "</g>"

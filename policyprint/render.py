@@ -240,7 +240,8 @@ class Renderer:
         self._used: dict[str, set[str]] = {}
         from .bidi import visual
 
-        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width, svg_text=visual)
+        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width, svg_text=visual,
+                                svg_label=self.svg_label)
 
     @cached_property
     def fonts(self) -> tuple[str, list[Path]]:
@@ -260,6 +261,20 @@ class Renderer:
     @property
     def text_faces(self) -> list[dict]:
         return self.faces(self.font_role)
+
+    def svg_label(self, text: str, x: float, y: float, size: float, fill: str, bold: bool = False,
+                  family: str = "Noto Sans") -> Markup:
+        """A diagram label: SVG text, or, for Arabic, its glyph outlines (policyprint/bidi.py)."""
+        from .bidi import has_arabic, outlines, visual
+
+        shown = visual(text)
+        if has_arabic(text):
+            face = min((f for f in self.text_faces if f["style"] == "normal"),
+                       key=lambda f: abs(f["weight"] - (700 if bold else 400)))
+            return Markup(outlines(shown, str(face["path"]), float(x), float(y), float(size), str(fill)))
+        weight = ' font-weight="700"' if bold else ""
+        return Markup(f'<text direction="ltr" x="{x}" y="{y}" font-family="{escape(family)}"{weight} '
+                      f'font-size="{size}" fill="{fill}">{escape(shown)}</text>')
 
     def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
         """How wide text sets in the language's brand font, in points: diagrams place their labels with it."""
@@ -331,19 +346,20 @@ class Renderer:
 
         from .bidi import visual
 
-        draft_word = visual(draft_word)   # SVG text is set letter by letter: Arabic is joined here
+        # SVG text is set letter by letter: an Arabic word is joined and drawn as outlines (svg_label).
         language = self.project.language(job.lang)
         family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
         diagonal = math.hypot(w, h)
-        size = min(0.55 * diagonal / max(self.text_width(draft_word, 1.0, bold=True), 0.5), w * 0.3)
+        size = min(0.55 * diagonal / max(self.text_width(visual(draft_word), 1.0, bold=True), 0.5), w * 0.3)
         angle = -math.degrees(math.atan2(h, w))
-        text_w = self.text_width(draft_word, size, bold=True)
+        text_w = self.text_width(visual(draft_word), size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
+        label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
+                               round(size, 2), colour, bold=True, family=family)
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
-               f'<text direction="ltr" x="{w / 2 - text_w / 2:.2f}" y="{h / 2 + size * 0.35:.2f}" font-family="{escape(family)}" '
-               f'font-weight="700" font-size="{size:.2f}" fill="{colour}">{escape(draft_word)}</text></g></svg>')
+               f'{label}</g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
         rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
                 f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')

@@ -502,7 +502,8 @@ class JobRunner:
                     where = src.problem(("sections", i, "page"), "")
                 findings.append(
                     f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
-                    f"{actual} in {lang}, planned for page {planned} (the text before it does not fit its pages)")
+                    f"{actual}, planned for page {planned}{'' if lang == 'da' else f' in the {lang} plan'} "
+                    "(the text before it does not fit its pages)")
         return findings
 
 

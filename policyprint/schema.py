@@ -353,6 +353,8 @@ LANGUAGES_FILE = Mapping({
             "sections": Field(MapOf(Number(1, 999), key=ID), "section id: the page it starts on"),
         }), "the brochure's page plan in this language, where its text runs longer than the Danish "
             "(default: the plan in content/policy.yaml)", required=False),
+        "lix": Field(Bool(), "the youth leaflet's LIX limit (leaflets.yaml max_lix) applies to this language too "
+                     "(LIX suits Scandinavian and English text, not Ukrainian, Arabic or Turkish)", required=False),
         "breathe": Field(MapOf(ListOf(Number(2, 3), max_items=2), key=ID),
                          "per leaflet audience, inside pages designed to breathe in this language (its text "
                          "is shorter on the page than the Danish); added to the leaflet's own breathe:",

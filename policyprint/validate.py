@@ -337,10 +337,13 @@ def _leaflets(project: Project) -> list[Problem]:
                 out.append(src.problem(("leaflets", audience, "max_lix"),
                                        f"the text's LIX is {score:.1f}, above the limit {leaflet['max_lix']}: "
                                        "use shorter sentences and shorter words"))
-            # A translation keeps the same plain words: the same limit in every language.
+            # A translation keeps the same plain words: the same limit where LIX means something
+            # (languages.yaml lix: true; English).
             from .translations import localised
 
             for lang, tsrc in sorted(project.translations.items()):
+                if not project.language(lang).get("lix"):
+                    continue
                 retold = localised(project, lang).data["leaflets"]["leaflets"].get(audience)
                 score = lix(leaflet_paragraphs(retold)) if retold else 0
                 if score > leaflet["max_lix"]:
