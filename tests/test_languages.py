@@ -325,7 +325,7 @@ def test_dates_and_page_labels_per_language(built):
     import datetime as dt
 
     day = dt.date(2026, 1, 1)
-    assert [date_long(day, loc).replace("\u00a0", " ") for loc in ("da_DK", "en_GB", "uk_UA")] == \
+    assert [date_long(day, loc).replace("\u00a0", " ").replace("\u202f", " ") for loc in ("da_DK", "en_GB", "uk_UA")] == \
         ["1. januar 2026", "1 January 2026", "1 січня 2026 р."]
     for lang, label in {"en": "Page 3 of 14", "uk": "Сторінка 3 з 13"}.items():
         page = _flat(_texts(built / f"output/{lang}/policy.screen.pdf")[2])
