@@ -336,3 +336,14 @@ def test_dates_and_page_labels_per_language(built):
     assert {"صفحة", "3", "12"} <= set(re.findall(r"[\u0600-\u06ff]+|\d+", footer)) and "من" in footer, footer
     back = _flat(_texts(built / "output/en/policy.screen.pdf")[-1])
     assert "1 January 2026" in back
+
+
+def test_an_institution_gets_its_leaflets_in_the_languages_it_lists(languages_copy):
+    """eksempel-boernehus lists `languages: [da, ar]`: its leaflet in Danish and Arabic only."""
+    report = build(languages_copy, products=("leaflet-parents",), variants=("screen",),
+                   institutions=("eksempel-boernehus",), only_institutions=True)
+    assert sorted(str(r.job.path) for r in report.results) == [
+        "ar/institutions/eksempel-boernehus/leaflet-parents.screen.pdf",
+        "da/institutions/eksempel-boernehus/leaflet-parents.screen.pdf"]
+    back = _texts(languages_copy / "output/ar/institutions/eksempel-boernehus/leaflet-parents.screen.pdf")[3]
+    assert "11 22 33 44" in back and "Børnehuset Eksempel" in back
