@@ -8,13 +8,16 @@ Measured side by side in one run, on a copy of the project:
   3. an edit to one poster's text: which files are rendered again (counted);
   4. a batch of 20 institutions with 1 and with 2 workers;
   5. peak resident memory of the whole build (main process + workers);
+  6. languages: the cold build covers every language with content (da, en, uk, ar);
+     an edit to one Danish paragraph (the parents' section lead, quoted by the
+     brochure and the parents' leaflet): the files rendered again, counted per language.
 then every target of issue 15 ("Speed where people wait"), old and new side by side,
 old being the same checkout with POLICYPRINT_LEVERS=off (the code before the levers)
 or another checkout:
-  6. `watch`: edit to finished PDF, CPU of the watching process, a leaflet and the brochure;
-  7. an institution's leaflet against a full render of it;
-  8. the N-institution batch (bench/institutions.py), levers off and on;
-  9. the cold full default build (medians of alternating runs), and the same against
+  7. `watch`: edit to finished PDF, CPU of the watching process, a leaflet and the brochure;
+  8. an institution's leaflet against a full render of it;
+  9. the N-institution batch (bench/institutions.py), levers off and on;
+ 10. the cold full default build (medians of alternating runs), and the same against
      other checkouts: --main (the commit before the levers) and --base (issue 11's baseline).
 
 Usage: .venv/bin/python bench/bench.py [--keep DIR] [--targets-only] [--count 100] [--rounds 3]
@@ -145,6 +148,19 @@ def engine(base: Path) -> None:
     edit_s = time.perf_counter() - start
     rebuilt = sorted(str(r.job.path) for r in report.rendered)
 
+    # Languages: one Danish paragraph changes; translated files that use it turn stale.
+    policy = root / "content/policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "Forældrene er de vigtigste voksne i barnets liv", "Forældrene er de allervigtigste voksne i barnets liv"),
+        encoding="utf-8")
+    start = time.perf_counter()
+    report = build(root)
+    danish_s = time.perf_counter() - start
+    danish = sorted(str(r.job.path) for r in report.rendered)
+    per_lang = {}
+    for rel in danish:
+        per_lang[rel.split("/")[0]] = per_lang.get(rel.split("/")[0], 0) + 1
+
     (root / "content/institutions.yaml").write_text(institutions_yaml(20), encoding="utf-8")
     batch = ["--institution", "all", "--product", "leaflet-parents", "--product", "poster-vision",
              "--variant", "screen", "--variant", "print", "--force"]
@@ -154,13 +170,15 @@ def engine(base: Path) -> None:
 
     print()
     print(f"{'measure':<48} {'figure':>12}")
-    print(f"{'cold full default build (' + str(cores) + ' workers)':<48} {cold:>10.2f} s   {files}")
+    print(f"{'cold full default build, 4 languages (' + str(cores) + ' workers)':<48} {cold:>10.2f} s   {files}")
     print(f"{'naive: one weasyprint process per file':<48} {naive_s:>10.2f} s   ({naive_n} processes)")
     print(f"{'  speed-up (naive / cold)':<48} {naive_s / cold:>11.1f}×   target ≥ 5×")
     print(f"{'second build, nothing changed':<48} {again:>10.2f} s   "
           f"{100 * again / cold:.1f} % of cold; target < 5 % and < 1 s")
     print(f"{'one-poster edit (poster-begreber title)':<48} {len(rebuilt):>10} files rendered ({edit_s:.2f} s): "
           f"{', '.join(rebuilt)}")
+    print(f"{'one Danish paragraph edit (parents lead)':<48} {len(danish):>10} files rendered ({danish_s:.2f} s): "
+          + ", ".join(f"{lang} {n}" for lang, n in sorted(per_lang.items())) + f": {', '.join(danish)}")
     print(f"{'20-institution batch, 1 worker':<48} {one:>10.2f} s")
     print(f"{'20-institution batch, 2 workers':<48} {two:>10.2f} s   {batch_files}")
     print(f"{'  speed-up (1 / 2 workers)':<48} {one / two:>11.2f}×   target ≥ 1.7×")

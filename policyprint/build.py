@@ -213,7 +213,7 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 # ---- the no-change fast path ---------------------------------------------------
 
 WATCHED_PACKAGES = ("weasyprint", "pydyf", "pyphen", "fonttools", "pypdf", "jinja2", "pyyaml", "segno",
-                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic")
+                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic", "fontpkg-ibm-plex-sans-arabic", "babel")
 
 
 def fingerprint(root: Path, options: dict, inputs: str) -> str:
@@ -450,7 +450,9 @@ def artifact(project: Project, result: JobResult) -> dict:
     return {
         "path": job.path.as_posix(), "product": job.product, "kind": product["kind"],
         "audience": product.get("audience"), "lang": job.lang, "variant": job.variant,
-        "institution": job.institution, "status": "approved", "pages": result.pages,
+        "institution": job.institution, "status": "draft" if any(w.startswith("draft translation:")
+                                                                  for w in result.warnings) else "approved",
+        "pages": result.pages,
         "marks": job.marks, "trim_mm": list(BOOKLET_SHEET_MM if job.variant == "booklet"
                                             else PAGE_SIZES_MM[job.size or product["size"]]),
         "bytes": result.bytes,

@@ -70,6 +70,7 @@ class Keyer:
             h.update(self.press.encode())
         if self.project.product(job.product)["kind"] == "policy":
             h.update(self.page_plan.encode())
+            h.update(json.dumps(self.project.page_plan(job.lang)[:2]).encode())   # a language's own plan
         if job.variant == "booklet":   # every sheet carries the printing instruction
             from .plan import PRINTING
 

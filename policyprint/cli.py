@@ -101,7 +101,9 @@ def _build_options(f):
         click.option("--product", "products", multiple=True, metavar="ID",
                      help="Build only this product (repeatable). Example: --product leaflet-parents"),
         click.option("--lang", "langs", multiple=True, metavar="LANG",
-                     help="Build only this language (repeatable). Example: --lang da"),
+                     help="Build only this language (repeatable): a code of content/languages.yaml "
+                          "(da, en, uk, ar) or all; default: every language that has content. "
+                          "Example: --lang da --lang ar"),
         click.option("--variant", "variants", multiple=True, metavar="VARIANT",
                      help="Build only this variant: screen, print or booklet (repeatable). "
                           "Example: --variant print"),
@@ -454,11 +456,19 @@ def check_cmd(ctx: click.Context, verify, pdfs, kind) -> None:
         _fail(exc)
     except OSError as exc:
         _os_error(exc)
+    from . import translations
+
     warnings = advice(project)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Content OK: {len(project.sources) + len(project.strings)} files checked"
+    click.echo(f"Content OK: {len(project.sources) + len(project.strings) + len(project.translations)} files checked"
                + (f", {len(warnings)} warning(s)." if warnings else "."))
+    # Translations: a count per language, then every entry that is missing, stale or not
+    # approved, with the file:line of the translation and of the Danish.
+    for line in translations.summary(project):
+        click.echo(f"translations {line}")
+    for line in translations.check_lines(project):
+        click.echo(f"translation: {line}")
 
 
 @main.command("list")
@@ -483,3 +493,106 @@ def list_cmd(ctx: click.Context, products, langs, variants, institutions, only_i
         _fail(exc)
     for job in jobs:
         click.echo(f"output/{job.path}")
+
+
+@main.group("translations", invoke_without_command=True)
+@click.pass_context
+def translations_cmd(ctx: click.Context) -> None:
+    """The state of every translation: per language and product, how many entries are
+    approved, draft, stale (the Danish changed since) or missing.
+
+    \b
+    Examples:
+      ./build.py translations
+      ./build.py translations export --lang uk
+      ./build.py translations import uk.po
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from . import translations
+    from .project import SOURCE_LANG, load_project
+
+    try:
+        project = load_project(_root(ctx))
+    except PolicyprintError as exc:
+        _fail(exc)
+    for lang in project.langs:
+        if lang == SOURCE_LANG:
+            continue
+        rows = translations.table(project, lang)
+        width = max(len(name) for name, _ in rows)
+        click.echo(f"{lang} ({project.language(lang)['name']}): content/translations/{lang}.yaml")
+        click.echo(f"  {'product':<{width}}  {'entries':>7}  {'approved':>8}  {'draft':>5}  {'stale':>5}  {'missing':>7}")
+        for name, c in rows:
+            click.echo(f"  {name:<{width}}  {c['entries']:>7}  {c['approved']:>8}  {c['draft']:>5}  {c['stale']:>5}  "
+                       f"{c['missing']:>7}")
+
+
+@translations_cmd.command("export")
+@click.option("--lang", required=True, metavar="LANG", help="The language to export. Example: --lang uk")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Where to write the PO file (default: <lang>.po in the current folder). Example: -o uk.po")
+@click.pass_context
+def translations_export(ctx: click.Context, lang: str, output: Path | None) -> None:
+    """Write a gettext PO file for translators' tools (Poedit, Weblate, OmegaT, Lokalize):
+    each entry has the id as msgctxt, the Danish as msgid, the current translation as msgstr,
+    and `fuzzy` when it is stale.
+
+    \b
+    Example:
+      ./build.py translations export --lang uk -o uk.po
+    """
+    from . import translations
+    from .project import SOURCE_LANG, load_project
+
+    try:
+        project = load_project(_root(ctx))
+    except PolicyprintError as exc:
+        _fail(exc)
+    if lang not in project.langs or lang == SOURCE_LANG:
+        _usage(f"unknown language {lang!r}; translated languages: "
+               f"{', '.join(c for c in project.langs if c != SOURCE_LANG) or 'none'}")
+    output = output or Path(f"{lang}.po")
+    output.write_text(translations.export_po(project, lang), encoding="utf-8")
+    counts = translations.summary(project)
+    click.echo(f"wrote {output} ({next((c for c in counts if c.startswith(lang + ':')), lang)})")
+
+
+@translations_cmd.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--lang", default=None, metavar="LANG",
+              help="The file's language, if its header does not say (Language:). Example: --lang uk")
+@click.pass_context
+def translations_import(ctx: click.Context, file: Path, lang: str | None) -> None:
+    """Read a PO file back into content/translations/<lang>.yaml. Every entry whose words
+    changed becomes a draft translated from the Danish the file shows; entries still
+    marked fuzzy stay stale; everything else is left as it was.
+
+    \b
+    Example:
+      ./build.py translations import uk.po
+    """
+    from . import translations
+    from .project import SOURCE_LANG, load_project
+
+    root = _root(ctx)
+    try:
+        project = load_project(root)
+        found, entries = translations.read_po(file.read_text(encoding="utf-8"))
+    except PolicyprintError as exc:
+        _fail(exc)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _usage(f"{file}: cannot be read as a PO file: {exc}")
+    lang = lang or found
+    if not lang or lang not in project.langs or lang == SOURCE_LANG:
+        _usage(f"{file}: unknown language {lang!r} (give --lang; translated languages: "
+               f"{', '.join(c for c in project.langs if c != SOURCE_LANG) or 'none'})")
+    report = translations.import_entries(project, lang, entries)
+    for name, ids in (("new", report.new), ("changed", report.changed), ("confirmed", report.confirmed)):
+        for ident in ids:
+            click.echo(f"{name}: {ident}")
+    for ident in report.unknown:
+        click.echo(f"skipped: {ident}: no Danish text has this id", err=True)
+    click.echo(f"{lang}: {len(report.new)} new, {len(report.changed)} changed, {len(report.confirmed)} confirmed "
+               f"(now translated from the current Danish), {len(report.unchanged)} unchanged, "
+               f"{len(report.empty)} empty, {len(report.unknown)} skipped; every imported entry is a draft")

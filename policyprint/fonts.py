@@ -30,6 +30,10 @@ from pathlib import Path
 FONT_PACKAGES = {
     "fontpkg_noto_sans": "Noto Sans",
     "fontpkg_noto_sans_arabic": "Noto Sans Arabic",
+    # Arabic text: with Noto Sans Arabic 2.012, WeasyPrint 70 writes a wrong ToUnicode map
+    # (WeasyPrint issue #2841: "طفل" extracts as "طنل"), which a screen reader would read
+    # out; IBM Plex Sans Arabic extracts correctly (tests/test_languages.py checks it).
+    "fontpkg_ibm_plex_sans_arabic": "IBM Plex Sans Arabic",
 }
 
 
@@ -42,6 +46,16 @@ def package_font_files(package: str) -> list[Path]:
         raise ValueError(f"the font package {package!r} is not installed (run `make`)")
     folder = Path(next(iter(spec.submodule_search_locations))).resolve() / "files"
     return sorted(folder.glob("*.[ot]tf"))
+
+_STATIC_WEIGHTS = {"Thin": 100, "ExtraLight": 200, "Light": 300, "Regular": 400, "Text": 450, "Medium": 500,
+                   "SemiBold": 600, "Bold": 700, "ExtraBold": 800, "Black": 900}
+
+
+def static_weight(name: str) -> int:
+    """The weight of a static font file from its name (IBMPlexSansArabic-SemiBold.ttf: 600)."""
+    style = name.rsplit(".", 1)[0].rsplit("-", 1)[-1].replace("Italic", "") or "Regular"
+    return _STATIC_WEIGHTS.get(style, 400)
+
 
 # The weights the stylesheets use; anything else falls to the nearest one.
 WEIGHTS = {"normal": (400, 500, 600, 700, 800), "italic": (400, 700)}
@@ -80,6 +94,11 @@ def static_faces(brand: dict) -> list[dict]:
     for font in brand["fonts"].values():
         for source in package_font_files(font["package"]):
             style = "italic" if "Italic" in source.name else "normal"
+            if "[" not in source.name:   # a static font (one file per weight): used as it is
+                weight = static_weight(source.name)
+                if weight in WEIGHTS[style]:
+                    faces.append({"family": font["family"], "weight": weight, "style": style, "path": source})
+                continue
             digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
             for weight in WEIGHTS[style]:
                 target = cache_dir() / digest / f"{source.stem.split('[')[0]}-{weight}.ttf"

@@ -84,6 +84,11 @@ def select_institutions(project: Project, asked) -> list[str]:
 POSTER_SIZES = ("A4", "A3", "A2")
 
 
+def institution_langs(inst: dict) -> list[str] | None:
+    """The languages an institution asks for (`languages:`, or the older `langs:`); None: every one."""
+    return inst.get("languages", inst.get("langs"))
+
+
 def plan(project: Project, products=None, langs=None, variants=None, institutions=None,
          size: str | None = None, marks: bool = False, only_institutions: bool = False) -> list[Job]:
     """Return the jobs for a build, checked so that no two write the same path.
@@ -95,7 +100,7 @@ def plan(project: Project, products=None, langs=None, variants=None, institution
     if size is not None and size not in POSTER_SIZES:
         raise UsageError(f"unknown poster size {size!r}; known: {', '.join(POSTER_SIZES)}")
     product_ids = _select("product", products, [p["id"] for p in project.products])
-    lang_ids = _select("language", langs, project.langs)
+    lang_ids = project.langs if langs and "all" in langs else _select("language", langs, project.langs)
     default_variants = project.data("products")["variants"]
     variant_ids = _select("variant", variants, default_variants)
     def job_size(product_id: str) -> str | None:
@@ -112,7 +117,8 @@ def plan(project: Project, products=None, langs=None, variants=None, institution
                                           for v in variant_ids]
     for inst_id in institution_ids:
         inst = project.institution(inst_id)
-        inst_langs = [lang for lang in lang_ids if lang in inst.get("langs", lang_ids)]
+        wanted = institution_langs(inst)
+        inst_langs = [lang for lang in lang_ids if wanted is None or lang in wanted]
         gets = project.institution_products(inst_id)
         jobs += [job(p, lang, v, inst_id) for p in product_ids
                  if p in gets for lang in inst_langs for v in variant_ids]

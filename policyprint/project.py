@@ -54,6 +54,7 @@ class Project:
     root: Path
     sources: dict[str, Source] = field(default_factory=dict)
     strings: dict[str, Source] = field(default_factory=dict)  # lang -> strings file
+    translations: dict[str, Source] = field(default_factory=dict)  # lang -> content/translations/<lang>.yaml
 
     def data(self, name: str) -> Any:
         return self.sources[name].data
@@ -78,6 +79,23 @@ class Project:
     def language(self, code: str) -> dict:
         """The entry of content/languages.yaml for `code`."""
         return next(lang for lang in self.data("languages")["languages"] if lang["code"] == code)
+
+    def page_plan(self, lang: str) -> tuple[int, dict[str, int], tuple[str, tuple] | None]:
+        """The brochure's page plan in `lang`: its page count, the page each section starts on,
+        and where the plan is written (source name and key path) if the language has its own
+        (content/languages.yaml page_plan:); else the Danish plan of content/policy.yaml."""
+        pages = next((p["pages"] for p in self.data("products")["products"] if p["kind"] == "policy"), 999)
+        plan = {s["id"]: s["page"] for s in self.policy["sections"]}
+        languages = self.data("languages")["languages"]
+        index = next((i for i, lang_ in enumerate(languages) if lang_["code"] == lang), None)
+        if index is not None and "page_plan" in languages[index]:
+            own = languages[index]["page_plan"]
+            return own["pages"], {**plan, **own["sections"]}, ("languages", ("languages", index, "page_plan"))
+        return pages, plan, None
+
+    def pages(self, product: dict, lang: str) -> int:
+        """The exact page count of a product in `lang` (the brochure follows the language's plan)."""
+        return self.page_plan(lang)[0] if product["kind"] == "policy" else product["pages"]
 
     @property
     def institutions(self) -> list[dict]:
@@ -145,6 +163,17 @@ def load_project(root: Path | str) -> Project:
         src = load(rel, schema.STRINGS_FILE)
         if src is not None:
             project.strings[path.stem] = src
+    for path in sorted((root / "content" / "translations").glob("*.yaml")):
+        rel = path.relative_to(root).as_posix()
+        if codes is not None and (path.stem not in codes or path.stem == SOURCE_LANG):
+            problems.append(Problem(rel, 1, "", f"{path.stem[:40]!r} is not a language code listed in "
+                                                f"content/languages.yaml other than the source language "
+                                                f"({', '.join(c for c in codes if c != SOURCE_LANG) or 'none'}); "
+                                                "rename the file or add the language there"))
+            continue
+        src = load(rel, schema.TRANSLATION_FILE)
+        if src is not None:
+            project.translations[path.stem] = src
     if SOURCE_LANG not in project.strings and not any(
             p.file.endswith(f"strings/{SOURCE_LANG}.yaml") for p in problems):
         problems.append(Problem(f"content/strings/{SOURCE_LANG}.yaml", 1, "",

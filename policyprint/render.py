@@ -104,6 +104,19 @@ def date_da(value: dt.date) -> str:
     return f"{value.day}.\u00a0{DANISH_MONTHS[value.month - 1]} {value.year}"
 
 
+def date_long(value: dt.date, locale: str) -> str:
+    """A date in the locale's long format, from CLDR through Babel: "1. januar 2026",
+    "1 January 2026", "1 січня 2026 р."; no line break inside it."""
+    from babel.dates import format_date
+
+    return format_date(value, format="long", locale=locale).replace(" ", "\u00a0")
+
+
+def language_quotes(language: dict) -> tuple[str, str]:
+    """A language's quotation marks (languages.yaml quotes: CLDR's, or the project's choice)."""
+    return tuple(language["quotes"])
+
+
 def number_da(value: float, decimals: int = 0) -> str:
     """Format a number the Danish way: 1.000,5."""
     text = f"{value:,.{decimals}f}"
@@ -113,8 +126,10 @@ def number_da(value: float, decimals: int = 0) -> str:
 class Typesetter:
     """Danish typography for content text: quotes, hyphenation exceptions, inline markup."""
 
-    def __init__(self, exceptions: list[dict[str, str]], quotes: tuple[str, str] = ("»", "«")):
+    def __init__(self, exceptions: list[dict[str, str]], quotes: tuple[str, str] = ("»", "«"),
+                 dictionary: str | None = "da_DK"):
         self.quotes = quotes
+        self.dictionary = dictionary
         words = {}
         for entry in exceptions:
             words.update(entry)
@@ -164,7 +179,9 @@ class Typesetter:
     def _long_words_html(self, text: str) -> str:
         import pyphen
 
-        dictionary = pyphen.Pyphen(lang="da_DK")
+        if self.dictionary is None:
+            return str(escape(text))
+        dictionary = pyphen.Pyphen(lang=self.dictionary)
         return "".join(dictionary.inserted(part, "\u00ad") if len(part) >= self.LONG_WORD else part
                        for part in re.split(r"(\w+)", str(escape(text))))
 
@@ -217,7 +234,9 @@ class Renderer:
 
         self.project = project
         self.env = _environment(project.root) if levers.on() else _new_environment(project.root, None)
-        self.typeset = Typesetter(project.data("hyphenation")["exceptions"])
+        self.typesetters: dict[str, Typesetter] = {}
+        self.typeset = self.typesetter(SOURCE_LANG)
+        self._used: dict[str, set[str]] = {}
         # Each job's plain HTML, once: the job key renders it, and the job renders the same.
         self._html: dict = {}
         self._bind()
@@ -225,9 +244,12 @@ class Renderer:
     def _bind(self) -> None:
         """Point the environment's filters and globals at this renderer (a shared environment
         may have served another Renderer of the same folder since)."""
+        from .bidi import visual
+
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
-                                fill=fill, dashes=dashes)
-        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width)
+                                fill=fill, dashes=dashes, date_long=date_long)
+        self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
+                                svg_text=visual, svg_label=self.svg_label)
         self.env.policyprint_owner = self
 
     def _template(self, name: str):
@@ -261,23 +283,135 @@ class Renderer:
             _FONT_FACES[key] = font_faces(brand)
         return _FONT_FACES[key]
 
-    @cached_property
-    def text_faces(self) -> list[dict]:
+    font_role = "text"   # the brand font of the document being rendered (its language's)
+
+    def faces(self, role: str) -> list[dict]:
         from .fonts import static_faces
 
-        brand = self.project.data("brand")
-        return static_faces({"fonts": {"text": brand["fonts"]["text"]}})
+        cache = self.__dict__.setdefault("_faces", {})
+        if role not in cache:
+            brand = self.project.data("brand")
+            cache[role] = static_faces({"fonts": {role: brand["fonts"][role]}})
+        return cache[role]
+
+    @property
+    def text_faces(self) -> list[dict]:
+        return self.faces(self.font_role)
+
+    def svg_label(self, text: str, x: float, y: float, size: float, fill: str, bold: bool = False,
+                  family: str = "Noto Sans") -> Markup:
+        """A diagram label: SVG text, or, for Arabic, its glyph outlines (policyprint/bidi.py)."""
+        from .bidi import has_arabic, outlines, visual
+
+        shown = visual(text)
+        if has_arabic(text):
+            face = min((f for f in self.text_faces if f["style"] == "normal"),
+                       key=lambda f: abs(f["weight"] - (700 if bold else 400)))
+            return Markup(outlines(shown, str(face["path"]), float(x), float(y), float(size), str(fill)))
+        weight = ' font-weight="700"' if bold else ""
+        return Markup(f'<text direction="ltr" x="{x}" y="{y}" font-family="{escape(family)}"{weight} '
+                      f'font-size="{size}" fill="{fill}">{escape(shown)}</text>')
 
     def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
-        """How wide text sets in the brand's text font, in points: diagrams place their labels with it."""
+        """How wide text sets in the language's brand font, in points: diagrams place their labels with it."""
         from .fonts import text_width
 
         return text_width(self.text_faces, str(text), float(size_pt), 700 if bold else 400)
 
-    @cached_property
-    def policy_index(self) -> dict:
+    def typesetter(self, lang: str) -> Typesetter:
+        """The typography of `lang`: its quotation marks, its hyphenation dictionary, and (Danish
+        only) the hyphenation exceptions of content/hyphenation.yaml."""
+        if lang not in self.typesetters:
+            language = self.project.language(lang)
+            dictionary = language.get("hyphenation", "none")
+            exceptions = self.project.data("hyphenation")["exceptions"] if lang == SOURCE_LANG else []
+            self.typesetters[lang] = Typesetter(exceptions, language_quotes(language),
+                                                None if dictionary == "none" else dictionary)
+        return self.typesetters[lang]
+
+    def localised(self, lang: str):
+        from .translations import localised
+
+        return localised(self.project, lang)
+
+    def used_ids(self, product_id: str) -> set[str]:
+        """The translation ids a product's files show (found by rendering it with every text
+        replaced by a numbered marker; the same for every language and institution)."""
+        from .translations import ids_in, marked
+
+        if product_id not in self._used:
+            loc, ids = marked(self.project)
+            variant = self.project.data("products")["variants"][0]
+            html = self.html(Job(product_id, SOURCE_LANG, variant), loc=loc)
+            self._used[product_id] = ids_in(html, ids)
+        return self._used[product_id]
+
+    def translation_state(self, job: Job) -> tuple[list[str], list[str]]:
+        """The ids a job uses that its language lacks, and those that are draft or stale."""
+        if job.lang == SOURCE_LANG:
+            return [], []
+        loc = self.localised(job.lang)
+        used = self.used_ids(job.product)
+        return sorted(used & loc.missing), sorted(used & loc.drafts)
+
+    def stale_ids(self, job: Job) -> list[str]:
+        """The ids a job uses whose translation is older than the Danish (also in its HTML, so
+        that a file turns out of date, and is built again, when the Danish it uses changes)."""
+        if job.lang == SOURCE_LANG:
+            return []
+        from .translations import entry_states
+
+        cache = self.project.__dict__.setdefault("_states", {})
+        if job.lang not in cache:
+            cache[job.lang] = entry_states(self.project, job.lang)
+        states = cache[job.lang]
+        return sorted(i for i in self.used_ids(job.product) if states[i].state == "stale")
+
+    def document_title(self, job: Job) -> str:
+        """The document title (as the office files carry it), with the draft word when draft."""
+        title = self.localised(job.lang).product(self.project, job.product)["title"]
+        if self.translation_state(job)[1]:
+            title += f" – {self.strings(job.lang)['draft']}"
+        return title
+
+    def watermark_css(self, job: Job, draft_word: str, width_mm: float, height_mm: float) -> str:
+        """A diagonal watermark on every page, as the pages' background image: WeasyPrint draws
+        backgrounds as artifacts, so it is never read out as content."""
+        import math
+        from urllib.parse import quote
+
+        from .bidi import visual
+
+        # SVG text is set letter by letter: an Arabic word is joined and drawn as outlines (svg_label).
+        language = self.project.language(job.lang)
+        family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
+        w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
+        diagonal = math.hypot(w, h)
+        size = min(0.55 * diagonal / max(self.text_width(visual(draft_word), 1.0, bold=True), 0.5), w * 0.3)
+        angle = -math.degrees(math.atan2(h, w))
+        text_w = self.text_width(visual(draft_word), size, bold=True)
+        colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
+        label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
+                               round(size, 2), colour, bold=True, family=family)
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
+               f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
+               f'{label}</g></svg>')
+        url = "data:image/svg+xml," + quote(svg, safe="")
+        rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
+                f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')
+        # Named pages set their own background colour (pages.css); the image goes on all of them.
+        return "\n".join(f"@page{name} {{ {rule} }}" for name in ("", " cover", " opener", " back"))
+
+    def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""
-        sections = self.project.policy["sections"]
+        loc = loc or self.localised(SOURCE_LANG)
+        if "_index" not in loc.__dict__:
+            loc.__dict__["_index"] = self._index(loc.policy)
+        return loc.__dict__["_index"]
+
+    @staticmethod
+    def _index(policy: dict) -> dict:
+        sections = policy["sections"]
         leads = {s["id"]: s["lead"] for s in sections if "lead" in s}
         leads |= {u["id"]: u["lead"] for s in sections for u in s.get("subsections", []) if "lead" in u}
         bodies = {s["id"]: s["body"] for s in sections if "body" in s}
@@ -334,34 +468,51 @@ class Renderer:
             raise assets.AssetError(str(where or exc)) from None
         return Markup(markup)
 
-    def context(self, job: Job, fit_pt: float | None = None, personal_only: bool = False) -> dict:
+    def context(self, job: Job, fit_pt: float | None = None, personal_only: bool = False, loc=None) -> dict:
         project = self.project
-        product = project.product(job.product)
+        marking = loc is not None
+        loc = loc or self.localised(job.lang)
+        product = loc.product(project, job.product)
         brand = project.data("brand")
         size = job.size or product["size"]
         width, height = PAGE_SIZES_MM[size]
+        language = project.language(job.lang)
+        strings = self.strings(job.lang)
+        draft = None if marking else (strings["draft"] if self.translation_state(job)[1] else None)
         return {
             "job": job,
             "lang": job.lang,
-            "dir": project.language(job.lang)["dir"],
+            "dir": language["dir"],
+            "language": language,
+            "locale": language.get("locale", job.lang),
+            "font_role": language.get("font", "text"),
+            "draft": draft,
+            "stale_ids": [] if marking else self.stale_ids(job),
+            "watermark_css": Markup(self.watermark_css(job, draft, width + (2 * project.data("print")["bleed_mm"]
+                                                                          if job.variant == "print" else 0),
+                                                       height + (2 * project.data("print")["bleed_mm"]
+                                                                 if job.variant == "print" else 0)))
+            if draft else "",
             "product": product,
             "page_size": {"name": size, "width": width, "height": height},
             "fit_pt": fit_pt,
             "press": self.press_setup() if job.variant == "print" else None,
-            "poster": next((p for p in project.data("posters")["posters"] if p["id"] == product.get("poster")),
+            "poster": next((p for p in loc.data["posters"]["posters"] if p["id"] == product.get("poster")),
                            None),
-            "policy": project.policy,
-            "meta": project.policy["meta"],
-            "site": project.data("site"),
-            "s": self.strings(job.lang),
+            "policy": loc.policy,
+            "meta": loc.policy["meta"],
+            "site": loc.data["site"],
+            "s": strings,
             "colour": {role: colour_value(c, job.variant) for role, c in brand["colours"].items()},
             "type_pt": {role: float(size.removesuffix("pt")) for role, size in brand["type"].items()
                         if size.endswith("pt")},
             "font_faces": Markup(self.fonts[0]),
             "tokens_css": Markup(self.tokens_css(job.variant)),
-            "stylesheets": ["base.css", "pages.css", product["stylesheet"]],
-            **self.policy_index,
-            "leaflet": project.data("leaflets")["leaflets"].get(product.get("audience"))
+            "stylesheets": ["base.css", "pages.css", product["stylesheet"]]
+            + (["rtl.css"] if language["dir"] == "rtl" else []),
+            "font_family": brand["fonts"][language.get("font", "text")]["family"],
+            **self.policy_index(loc),
+            "leaflet": loc.data["leaflets"]["leaflets"].get(product.get("audience"))
             if product["kind"] == "leaflet" else None,
             "institution": project.institution(job.institution) if job.institution else None,
             "personal_only": personal_only,
@@ -378,19 +529,23 @@ class Renderer:
             font_faces=Markup(self.fonts[0]), tokens_css=Markup(self.tokens_css("booklet")))
 
     def html(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
-             personal_only: bool = False) -> str:
+             personal_only: bool = False, loc=None) -> str:
         """The job's HTML; `fit_pt` sets the root type size of products fitted to their page;
         words in `keep_whole` are never hyphenated; `personal_only` gives only the pages
-        that name the institution (products.yaml `personal_pages`)."""
+        that name the institution (products.yaml `personal_pages`); `loc` renders other
+        content than the job language's (translations.marked)."""
         from . import levers
 
-        plain = fit_pt is None and not keep_whole and not personal_only and levers.on()
+        plain = fit_pt is None and not keep_whole and not personal_only and loc is None and levers.on()
         if plain and job in self._html:   # the key asked first (and, forked, for the workers too)
             return self._html[job]
         product = self.project.product(job.product)
+        self.typeset = self.typesetter(job.lang)
+        self.font_role = self.project.language(job.lang).get("font", "text")
+        self.env.filters["typo"] = self.typeset
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
-            html = self._template(product["template"]).render(self.context(job, fit_pt, personal_only))
+            html = self._template(product["template"]).render(self.context(job, fit_pt, personal_only, loc))
         finally:
             self.typeset.keep_whole = frozenset()
         if plain:

@@ -81,6 +81,12 @@ class JobRunner:
         result = JobResult(job, ok=False)
         product = self.project.product(job.product)
         document = (job.product, job.lang, job.institution, job.size)
+        missing, drafts = self.renderer.translation_state(job)
+        if missing:   # never Danish inside a translated file: this file fails, the others are built
+            shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+            result.errors.append(f"{len(missing)} translation(s) missing in content/translations/{job.lang}.yaml: "
+                                 f"{shown}")
+            return result, None
         try:
             if job.variant == "booklet" and document in self.screen_renders:
                 rendered = self.screen_renders.pop(document)   # same HTML as the screen file
@@ -97,7 +103,10 @@ class JobRunner:
         except RefusedURL as exc:
             result.errors.append(str(exc))
             return result, None
-        result.warnings = rendered.warnings
+        result.warnings = list(rendered.warnings)
+        if drafts:
+            result.warnings.append(f"draft translation: {len(drafts)} of its entries in "
+                                   f"content/translations/{job.lang}.yaml are draft or stale (watermarked)")
         result.fit_pt = rendered.fit_pt
         result.checks, findings = self.preflight(job, rendered)
         result.errors += rendered.errors + findings
@@ -126,7 +135,7 @@ class JobRunner:
         if (job.lang, key) not in self.sheet_notes:
             html = self.renderer.sheet_note_html(job.lang, key)
             self.sheet_notes[(job.lang, key)] = self.writer.render(html, self.project.root, [], "booklet").pdf
-        return kind(pdf, product["title"], self.sheet_notes[(job.lang, key)])
+        return kind(pdf, self.renderer.document_title(job), self.sheet_notes[(job.lang, key)])
 
     def layout(self, job: Job, fit_pt: float | None = None, keep_whole: frozenset = frozenset(),
                personal_only: bool = False):
@@ -282,8 +291,9 @@ class JobRunner:
 
     def poster_chars(self, job: Job) -> int:
         """How many characters of text a poster shows: its own words and what it quotes."""
-        index = self.renderer.policy_index
-        poster = next(p for p in self.project.data("posters")["posters"]
+        loc = self.renderer.localised(job.lang)
+        index = self.renderer.policy_index(loc)
+        poster = next(p for p in loc.data["posters"]["posters"]
                       if p["id"] == self.project.product(job.product)["poster"])
         n = len(poster["kicker"]) + len(poster["title"])
         for block in poster["blocks"]:
@@ -303,8 +313,18 @@ class JobRunner:
         where = src.problem(("posters", index, "blocks"), "")
         message = (f"{where.file}:{where.line}: {where.key}: poster '{poster_id}' does not fit on one page "
                    f"even at the brand's minimum type size ({min_pt:.1f} pt at this size); shorten its text")
-        message += f". Its longest text is {self.longest_text(index)}"
+        if job.lang in self.project.translations:
+            message = f"in {job.lang}: " + message + f". Its longest {job.lang} text is {self.longest_translated(job)}"
+        else:
+            message += f". Its longest text is {self.longest_text(index)}"
         return message
+
+    def longest_translated(self, job: Job) -> str:
+        """The longest translated text a product shows, as 'file:line: id (N characters)'."""
+        src = self.project.translations[job.lang]
+        used = [i for i in self.renderer.used_ids(job.product) if i in src.data]
+        ident = max(used, key=lambda i: (len(src.data[i]["text"]), i))
+        return f"{src.file}:{src.line((ident,))}: {ident} ({len(src.data[ident]['text'])} characters)"
 
     def longest_text(self, poster_index: int) -> str | None:
         """Locate the longest text a poster shows, wherever it lives (its own words or a quote),
@@ -349,7 +369,7 @@ class JobRunner:
         families = [f["family"] for f in self.project.data("brand")["fonts"].values()]
         type_sizes = self.project.data("brand")["type"]
         checks = [
-            ("page count", lambda: finish.check_page_count(reader, product["pages"])),
+            ("page count", lambda: finish.check_page_count(reader, self.project.pages(product, job.lang))),
             ("page size", lambda: finish.check_page_size(reader, size)),
             ("fonts embedded", lambda: finish.check_fonts_embedded(reader)),
             ("brand fonts only", lambda: finish.check_font_families(reader, families)),
@@ -381,11 +401,11 @@ class JobRunner:
         if job.variant in ("screen", "print"):   # a booklet imposes the screen render, checked there
             checks.append(("type sizes", lambda: self.check_type_sizes(job, product, reader, rendered)))
         if product["kind"] == "policy":
-            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors)))
+            checks.append(("page plan", lambda: self.check_page_plan(rendered.anchors, job.lang)))
         if product["kind"] == "leaflet" and rendered.pages != product["pages"]:
-            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered)))
+            checks.append(("leaflet fit", lambda: self.check_leaflet_fit(product, rendered, job.lang)))
         elif product["kind"] == "leaflet" and rendered.fills:
-            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered)))
+            checks.append(("inside pages used", lambda: self.check_leaflet_balance(product, rendered, job.lang)))
         findings = [finding for _, check in checks for finding in check()]
         return [name for name, _ in checks], findings
 
@@ -419,7 +439,7 @@ class JobRunner:
         return press.check_min_text_size(reader, minimum, kind, below_y=footer_top,
                                          below_minimum=_pt(sizes["min-poster-footer"]), below_what="poster footer")
 
-    def check_leaflet_fit(self, product: dict, rendered) -> list[str]:
+    def check_leaflet_fit(self, product: dict, rendered, lang: str = "da") -> list[str]:
         """Name the block where a leaflet's inside spread (pages 2–3) runs over."""
         src = self.project.sources["leaflets"]
         audience = product["audience"]
@@ -429,8 +449,18 @@ class JobRunner:
         over = next((i for i in range(len(blocks)) if rendered.anchors.get(f"block-{i}", 0) > last_inside),
                     len(blocks) - 1)
         where = src.problem(("leaflets", audience, "blocks", over), "")
-        return [f"{where.file}:{where.line}: {where.key}: the text runs over the inside pages "
-                f"(2–{last_inside}) from this block ('{blocks[over]['heading']}') on; shorten it or move "
+        heading = blocks[over].get("heading", "")
+        translated = ""
+        tsrc = self.project.translations.get(lang)
+        if tsrc is not None:   # the language, and the translation file and line of the block's heading
+            ident = f"leaflets.{audience}.blocks.{over}.heading"
+            if ident in tsrc.data:
+                heading = tsrc.data[ident]["text"]
+                translated = f" (in {lang}: {tsrc.file}:{tsrc.line((ident,))}: {ident})"
+            else:
+                translated = f" (in {lang})"
+        return [f"{where.file}:{where.line}: {where.key}{translated}: the text runs over the inside pages "
+                f"(2–{last_inside}) from this block ('{heading}') on; shorten it or move "
                 f"it to another leaflet. The type is not made smaller than the brand's size."]
 
     def check_poster_footer(self, rendered) -> list[str]:
@@ -442,12 +472,13 @@ class JobRunner:
         return [f"page {end[0]}: the text runs {over_mm:.1f} mm under the footer rule; "
                 "the footer's room (.poster-foot-space) is too small"]
 
-    def check_leaflet_balance(self, product: dict, rendered) -> list[str]:
+    def check_leaflet_balance(self, product: dict, rendered, lang: str = "da") -> list[str]:
         """An inside page must fill at least MIN_FILL of its type area, unless the leaflet
         marks it as designed to breathe (leaflets.<audience>.breathe: [page, …])."""
         src = self.project.sources["leaflets"]
         audience = product["audience"]
         breathe = set(src.data["leaflets"][audience].get("breathe", []))
+        breathe |= set(self.project.language(lang).get("breathe", {}).get(audience, []))
         findings = []
         for page in range(2, product["pages"]):
             fill = rendered.fills[page - 1]
@@ -459,17 +490,24 @@ class JobRunner:
                     f"leaflets.{audience}.breathe if it is designed to breathe")
         return findings
 
-    def check_page_plan(self, anchors: dict[str, int]) -> list[str]:
-        """Each section must start on the page the plan gives it."""
+    def check_page_plan(self, anchors: dict[str, int], lang: str = "da") -> list[str]:
+        """Each section must start on the page the plan gives it (the language's own plan,
+        content/languages.yaml page_plan:, or the Danish plan in content/policy.yaml)."""
         src = self.project.sources["policy"]
+        _, plan, own = self.project.page_plan(lang)
         findings = []
         for i, section in enumerate(src.data["sections"]):
             actual = anchors.get(section["id"])
-            if actual != section["page"]:
-                where = src.problem(("sections", i, "page"), "")
+            planned = plan[section["id"]]
+            if actual != planned:
+                if own and section["id"] in self.project.data("languages")["languages"][own[1][1]]["page_plan"]["sections"]:
+                    where = self.project.sources["languages"].problem(own[1] + ("sections", section["id"]), "")
+                else:
+                    where = src.problem(("sections", i, "page"), "")
                 findings.append(
                     f"{where.file}:{where.line}: {where.key}: section '{section['id']}' starts on page "
-                    f"{actual}, planned for page {section['page']} (the text before it does not fit its pages)")
+                    f"{actual}, planned for page {planned}{'' if lang == 'da' else f' in the {lang} plan'} "
+                    "(the text before it does not fit its pages)")
         return findings
 
 

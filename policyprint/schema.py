@@ -339,8 +339,41 @@ LANGUAGES_FILE = Mapping({
         "code": Field(LANG_CODE, "the ISO 639-1 code; names the strings file and the output folder"),
         "name": Field(NAME, "the language's name for itself, such as Dansk"),
         "dir": Field(Choice("ltr", "rtl"), "the writing direction"),
+        "font": Field(ROLE, "the brand font role (content/brand.yaml fonts:) the language's text is set in; "
+                      "default: text", required=False),
+        "hyphenation": Field(Text(r"[a-z]{2,3}(_[A-Z]{2})?|none", "a pyphen dictionary such as da_DK, or none",
+                                  max_len=10),
+                             "the pyphen dictionary that hyphenates the language's text, or none "
+                             "(default: none)", required=False),
+        "locale": Field(Text(r"[a-z]{2,3}(_[A-Z]{2})?", "a CLDR locale such as en_GB", max_len=10),
+                        "the CLDR locale (through Babel) for dates, numbers and quotation marks; "
+                        "default: the code", required=False),
+        "page_plan": Field(Mapping({
+            "pages": Field(Number(1, 999), "the brochure's page count in this language"),
+            "sections": Field(MapOf(Number(1, 999), key=ID), "section id: the page it starts on"),
+        }), "the brochure's page plan in this language, where its text runs longer than the Danish "
+            "(default: the plan in content/policy.yaml)", required=False),
+        "lix": Field(Bool(), "the youth leaflet's LIX limit (leaflets.yaml max_lix) applies to this language too "
+                     "(LIX suits Scandinavian and English text, not Ukrainian, Arabic or Turkish)", required=False),
+        "breathe": Field(MapOf(ListOf(Number(2, 3), max_items=2), key=ID),
+                         "per leaflet audience, inside pages designed to breathe in this language (its text "
+                         "is shorter on the page than the Danish); added to the leaflet's own breathe:",
+                         required=False),
+        "quotes": Field(ListOf(Text(max_len=3), min_items=2, max_items=2),
+                        "opening and closing quotation marks: CLDR's for the locale (Babel does not ship "
+                        "them), or the project's own choice (Danish: » and «)"),
     }), min_items=1, max_items=40), "the languages the pack can be built in"),
 })
+
+TRANSLATION_FILE = MapOf(Mapping({
+    "text": Field(Text(), "the translated text"),
+    "source": Field(Text(r"[0-9a-f]{12}", "12 hex digits", max_len=12),
+                    "the fingerprint of the Danish text it was translated from (policyprint/translations.py); "
+                    "when the Danish changes, the entry is stale"),
+    "status": Field(Choice("draft", "approved"), "draft, or approved by a person (approved_by, date)"),
+    "approved_by": Field(NAME, "who approved the translation", required=False),
+    "date": Field(Date(), "when it was approved", required=False),
+}), key=Text(r"[A-Za-z0-9_.-]+", "a translation id such as policy.sections.vision.title"), max_items=5000)
 
 STRINGS_FILE = MapOf(Text(max_len=1000), key=Text(r"[a-z][A-Za-z0-9_]*", "letters, digits and '_'"))
 
@@ -456,7 +489,9 @@ INSTITUTION = Mapping({
     "contact": Field(NAME, "a contact person", required=False),
     "logo": Field(NAME, "a logo file, relative to content/", required=False),
     "logo_alt": Field(TITLE, "the logo's alt text (defaults to the name)", required=False),
-    "langs": Field(ListOf(LANG_CODE, max_items=40), "languages to build",
+    "languages": Field(ListOf(LANG_CODE, max_items=40), "the languages it gets its leaflets and posters in "
+                       "(default: every language built)", required=False),
+    "langs": Field(ListOf(LANG_CODE, max_items=40), "the same as languages (the older name)",
                    required=False),
 })
 
@@ -533,7 +568,8 @@ def reference() -> str:
     parts = ["# Content fields", "",
              "Generated from `policyprint/schema.py` by `.venv/bin/python -m policyprint.schema > docs/fields.md`;",
              "a test keeps it current. Every text is also checked for invisible control characters.", ""]
-    files = [(rel, spec) for rel, spec in FILES.values()] + [("content/strings/<lang>.yaml", STRINGS_FILE)]
+    files = [(rel, spec) for rel, spec in FILES.values()] + [("content/strings/<lang>.yaml", STRINGS_FILE),
+                                                             ("content/translations/<lang>.yaml", TRANSLATION_FILE)]
     for rel, spec in files:
         parts += [f"## `{rel}`", "", "| field | value | required | what it is |", "| --- | --- | --- | --- |"]
         rows: list[str] = []

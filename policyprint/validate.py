@@ -17,6 +17,7 @@ def validate_project(project: Project) -> list[Problem]:
     problems: list[Problem] = []
     problems += _unique_ids(project)
     problems += _page_plan(project)
+    problems += _language_plans(project)
     problems += _assets(project)
     problems += _hyphenation(project)
     problems += _strings(project)
@@ -116,11 +117,45 @@ def _languages(project: Project) -> list[Problem]:
         out.append(src.problem(("languages",), f"the source language '{SOURCE_LANG}' must be listed"))
     inst = project.sources["institutions"]
     for i, institution in enumerate(inst.data["institutions"]):
-        for li, code in enumerate(institution.get("langs", [])):
+        if "languages" in institution and "langs" in institution:
+            out.append(inst.problem(("institutions", i, "langs"), "give the languages once: `languages:` "
+                                                                 "(or the older `langs:`), not both"))
+        key = "languages" if "languages" in institution else "langs"
+        for li, code in enumerate(institution.get(key, [])):
             if code not in codes:
-                out.append(inst.problem(("institutions", i, "langs", li),
+                out.append(inst.problem(("institutions", i, key, li),
                                         f"'{code}' is not a language listed in content/languages.yaml "
                                         f"({', '.join(codes)})"))
+    fonts = project.data("brand")["fonts"]
+    for i, lang in enumerate(src.data["languages"]):
+        if lang.get("font", "text") not in fonts:
+            out.append(src.problem(("languages", i, "font"), f"expected a font role of content/brand.yaml "
+                                                             f"({', '.join(fonts)}), got {lang.get('font')!r}"))
+        dictionary = lang.get("hyphenation", "none")
+        if dictionary != "none":
+            import pyphen
+
+            if dictionary not in pyphen.LANGUAGES:
+                out.append(src.problem(("languages", i, "hyphenation"),
+                                       f"pyphen has no dictionary {dictionary!r}{did_you_mean(dictionary, pyphen.LANGUAGES)}"))
+        locale = lang.get("locale", lang["code"])
+        try:
+            import babel
+
+            babel.Locale.parse(locale)
+        except (ValueError, babel.UnknownLocaleError):
+            out.append(src.problem(("languages", i, "locale" if "locale" in lang else "code"),
+                                   f"CLDR (Babel) has no locale {locale!r}"))
+    for lang, tsrc in project.translations.items():
+        for ident, entry in tsrc.data.items():
+            if entry["status"] == "approved":
+                for key in ("approved_by", "date"):
+                    if key not in entry:
+                        out.append(tsrc.problem((ident,), f"an approved entry needs {key}: who approved it "
+                                                          "and when (or status: draft)"))
+        if lang not in project.strings:
+            out.append(Problem(tsrc.file, 1, "", f"content/strings/{lang}.yaml is missing: a language's "
+                                                 "fixed words (page labels, contact words) come from it"))
     return out
 
 
@@ -160,6 +195,29 @@ def _unique_ids(project: Project) -> list[Problem]:
         if band["from"] >= band["to"]:
             out.append(src.problem(("age_bands", "bands", bi, "to"),
                                    f"expected a number above 'from' ({band['from']}), got {band['to']}"))
+    return out
+
+
+def _language_plans(project: Project) -> list[Problem]:
+    """A language's own brochure plan names known sections, in order, before its back cover."""
+    src = project.sources["languages"]
+    ids = [s["id"] for s in project.policy["sections"]]
+    out = []
+    for i, lang in enumerate(src.data["languages"]):
+        if "page_plan" not in lang:
+            continue
+        pages, plan, _ = project.page_plan(lang["code"])
+        for sid in lang["page_plan"]["sections"]:
+            if sid not in ids:
+                out.append(src.problem(("languages", i, "page_plan", "sections", sid),
+                                       f"no section has id '{sid}'{did_you_mean(sid, ids)}"))
+        last = 1
+        for sid in ids:
+            if plan[sid] <= last or plan[sid] >= pages:
+                out.append(src.problem(("languages", i, "page_plan", "sections"),
+                                       f"section '{sid}' on page {plan[sid]}: expected a page after {last} and "
+                                       f"before the back cover ({pages})"))
+            last = max(last, plan[sid])
     return out
 
 
@@ -231,6 +289,10 @@ def _strings(project: Project) -> list[Problem]:
     source = project.strings[SOURCE_LANG].data
     out = []
     for lang, src in project.strings.items():
+        missing = [key for key in source if key not in src.data]
+        if missing:
+            out.append(src.problem((), f"missing {', '.join(missing)}: a language's files never fall back to "
+                                       f"the words of strings/{SOURCE_LANG}.yaml"))
         for key, text in src.data.items():
             if key not in source:
                 out.append(src.problem((key,), f"unknown key '{key}' (not in strings/{SOURCE_LANG}.yaml)"))
@@ -277,6 +339,19 @@ def _leaflets(project: Project) -> list[Problem]:
                 out.append(src.problem(("leaflets", audience, "max_lix"),
                                        f"the text's LIX is {score:.1f}, above the limit {leaflet['max_lix']}: "
                                        "use shorter sentences and shorter words"))
+            # A translation keeps the same plain words: the same limit where LIX means something
+            # (languages.yaml lix: true; English).
+            from .translations import localised
+
+            for lang, tsrc in sorted(project.translations.items()):
+                if not project.language(lang).get("lix"):
+                    continue
+                retold = localised(project, lang).data["leaflets"]["leaflets"].get(audience)
+                score = lix(leaflet_paragraphs(retold)) if retold else 0
+                if score > leaflet["max_lix"]:
+                    out.append(Problem(tsrc.file, 1, f"leaflets.{audience}",
+                                       f"the {lang} text's LIX is {score:.1f}, above the limit {leaflet['max_lix']} "
+                                       f"(content/leaflets.yaml max_lix): use shorter sentences and shorter words"))
     products = project.sources["products"]
     for i, product in enumerate(products.data["products"]):
         if product["kind"] == "leaflet" and product.get("audience") not in src.data["leaflets"]:
@@ -468,7 +543,7 @@ def _glyphs(project: Project) -> list[Problem]:
             covered |= set(TTFont(path, lazy=True).getBestCmap())
     names = ", ".join(families)
     out = []
-    sources = list(project.sources.values()) + list(project.strings.values())
+    sources = list(project.sources.values()) + list(project.strings.values()) + list(project.translations.values())
 
     def walk(src, value, path):
         if isinstance(value, str):

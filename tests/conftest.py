@@ -29,10 +29,21 @@ PROJECT_DIRS = ("content", "templates", "styles")
 FOOTER_RE = re.compile(r"^.*Side \d+ af \d+\s*$", re.M)
 
 
-def copy_project(dest: Path) -> Path:
-    """Copy the project's inputs (not its output) to `dest` and return it."""
+def copy_project(dest: Path, languages: bool = False) -> Path:
+    """Copy the project's inputs (not its output) to `dest` and return it.
+
+    Without `languages`, the copy is the Danish pack only (no translations, no other
+    strings files): most tests edit the Danish and build, and a new Danish text would
+    leave the translated files failing on a missing entry, as they should. The
+    languages are tested on full copies (tests/test_languages.py, the `built` fixture).
+    """
     for name in PROJECT_DIRS:
         shutil.copytree(ROOT / name, dest / name)
+    if not languages:
+        shutil.rmtree(dest / "content" / "translations", ignore_errors=True)
+        for strings in (dest / "content" / "strings").glob("*.yaml"):
+            if strings.stem != "da":
+                strings.unlink()
     # The FOGRA39 profile `make` builds (content/print.yaml names it).
     shutil.copytree(ROOT / ".cache" / "icc", dest / ".cache" / "icc")
     return dest
@@ -43,12 +54,18 @@ def project_copy(tmp_path) -> Path:
     return copy_project(tmp_path / "project")
 
 
+@pytest.fixture
+def languages_copy(tmp_path) -> Path:
+    """A copy with every language and its translations."""
+    return copy_project(tmp_path / "project", languages=True)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """A project copy with the default build done once, for all read-only PDF tests."""
     from policyprint import build
 
-    root = copy_project(tmp_path_factory.mktemp("built"))
+    root = copy_project(tmp_path_factory.mktemp("built"), languages=True)
     build(root, institutions=("eksempel-klub",))
     return root
 

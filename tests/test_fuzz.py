@@ -86,7 +86,7 @@ def replaced(rel: str, index: int, text: str, raw: bool) -> str:
 
 @pytest.fixture(scope="module")
 def fuzz_root(tmp_path_factory) -> Path:
-    return copy_project(tmp_path_factory.mktemp("fuzz") / "project")
+    return copy_project(tmp_path_factory.mktemp("fuzz") / "project", languages=True)   # every content file is fuzzed
 
 
 def run_cli(root: Path, rel: str, content: str, args: list[str]):

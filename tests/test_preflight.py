@@ -41,7 +41,7 @@ def test_missing_glyph_is_a_content_error_with_file_and_line(project_copy):
     assert result.exit_code == 2
     line = next(n for n, l in enumerate(text.splitlines(), 1) if "\U0001F600" in l)
     assert (f"content/leaflets.yaml:{line}: leaflets.youth.blocks[1].heading: character '\U0001F600' (U+1F600) "
-            "has no glyph in the brand fonts (Noto Sans, Noto Sans Arabic); it would print in another font "
+            "has no glyph in the brand fonts (Noto Sans, IBM Plex Sans Arabic); it would print in another font "
             "or as a box") in result.stderr
 
 

@@ -71,7 +71,7 @@ def test_brand_yaml_cannot_name_code_to_import(project_copy):
         assert not marker.exists(), f"{command}: the payload ran"
         assert result.returncode == 2, result.stderr
         assert (f"content/brand.yaml:{line_of(brand, 'evil_logo')}: fonts.text.package: expected one of "
-                "fontpkg_noto_sans, fontpkg_noto_sans_arabic, got 'content.assets.evil_logo'") in result.stderr
+                "fontpkg_noto_sans, fontpkg_noto_sans_arabic, fontpkg_ibm_plex_sans_arabic, got 'content.assets.evil_logo'") in result.stderr
 
 
 def test_a_stdlib_module_as_font_package_is_a_content_error(project_copy):
@@ -81,7 +81,7 @@ def test_a_stdlib_module_as_font_package_is_a_content_error(project_copy):
     assert_no_traceback(result)
     assert result.returncode == 2
     assert f"content/brand.yaml:{line_of(brand, 'package: os')}: fonts.text.package: expected one of " \
-           "fontpkg_noto_sans, fontpkg_noto_sans_arabic, got 'os'" in result.stderr
+           "fontpkg_noto_sans, fontpkg_noto_sans_arabic, fontpkg_ibm_plex_sans_arabic, got 'os'" in result.stderr
 
 
 def test_the_font_family_must_be_the_one_its_package_ships(project_copy):
@@ -206,7 +206,7 @@ def test_a_strings_file_cannot_name_a_folder_outside_output(project_copy):
     (strings / "...yaml").write_text((strings / "da.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     result = cli(project_copy, "build", "--product", "leaflet-parents", "--variant", "screen")
     assert result.returncode == 2, result.stderr
-    assert ("content/strings/...yaml:1: '..' is not a language code listed in content/languages.yaml (da); "
+    assert ("content/strings/...yaml:1: '..' is not a language code listed in content/languages.yaml (da, en, uk, ar); "
             "rename the file or add the language there") in result.stderr
     assert not list(project_copy.glob("*.pdf")) and not (project_copy / "output").exists()
 

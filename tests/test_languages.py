@@ -1,0 +1,349 @@
+"""The pack in four languages: translation ids, status, the stale flip, PO round trip,
+missing entries, the draft watermark, Arabic right to left, a fifth language from data."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from conftest import FIXTURES
+from policyprint import build, translations, verapdf
+from policyprint.cli import main
+from policyprint.errors import BuildError
+from policyprint.project import load_project
+
+LANGS = ("en", "uk", "ar")
+DRAFT = {"en": "DRAFT", "uk": "ЧЕРНЕТКА", "ar": "مسودة"}
+
+
+def test_ids_are_dotted_paths_named_by_list_ids():
+    project = load_project(Path(__file__).resolve().parent.parent)
+    texts = translations.source_texts(project)
+    assert len(texts) == 169
+    for ident in ("policy.meta.title", "policy.meta.keywords.0",
+                  "policy.sections.vision.lists.vision.items.vision-faellesskaber.text",
+                  "policy.age_bands.bands.dagtilbud.label", "leaflets.youth.blocks.1.text.0",
+                  "posters.vision.kicker", "products.leaflet-parents.title", "site.publisher.logo_alt"):
+        assert ident in texts
+    item = texts["policy.sections.vision.lists.vision.items.vision-faellesskaber.text"]
+    assert item.text.startswith("Alle børn og unge skal kunne indgå")
+    assert translations.where_source(project, item).startswith("content/policy.yaml:")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_language_has_every_entry_as_a_draft(lang):
+    project = load_project(Path(__file__).resolve().parent.parent)
+    states = translations.entry_states(project, lang)
+    assert {s.state for s in states.values()} == {"draft"}   # nobody here can approve
+    assert translations.unknown_ids(project, lang) == []
+
+
+def _approve(root: Path, lang: str, ids: set[str]) -> None:
+    project = load_project(root)
+    src = project.translations[lang]
+    texts = translations.source_texts(project)
+    changed = {i: {**src.data[i], "status": "approved", "approved_by": "Test Person",
+                   "date": __import__("datetime").date(2026, 2, 1)} for i in ids}
+    translations.write_entries(root / src.file, changed, list(texts))
+
+
+def _texts(pdf: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def manifest_entry(root: Path, rel: str) -> dict:
+    data = json.loads((root / "output/manifest.json").read_text(encoding="utf-8"))
+    entries = data["artifacts"]
+    if isinstance(entries, dict):
+        return entries[rel]
+    return next(e for e in entries if e["path"] == rel)
+
+
+def test_approved_file_has_no_watermark_and_turns_stale_after_a_danish_edit(languages_copy):
+    root = languages_copy
+    project = load_project(root)
+    from policyprint.render import Renderer
+
+    used = Renderer(project).used_ids("leaflet-youth")
+    _approve(root, "en", used)
+    pdf = root / "output/en/leaflet-youth.screen.pdf"
+    report = build(root, products=("leaflet-youth",), langs=("en",), variants=("screen",), strict=True)
+    assert all(r.ok for r in report.results)
+    reader = PdfReader(pdf)
+    assert reader.metadata.title == "Children and Youth Policy – for 13 to 25-year-olds" or \
+        not reader.metadata.title.endswith("DRAFT")
+    assert not any("DRAFT" in text for text in _texts(pdf))
+    assert manifest_entry(root, "en/leaflet-youth.screen.pdf")["status"] == "approved"
+
+    # The Danish source of the youth cover changes: the English entry is stale at once.
+    leaflets = root / "content/leaflets.yaml"
+    old = "Alle skal have et sted at høre til. Her kan du læse, hvad det betyder for dig."
+    leaflets.write_text(leaflets.read_text(encoding="utf-8").replace(old, old + " Læs med."), encoding="utf-8")
+    danish_line = next(n for n, line in enumerate(leaflets.read_text(encoding="utf-8").splitlines(), 1)
+                       if "Læs med." in line)
+    result = CliRunner().invoke(main, ["--root", str(root), "check"])
+    assert result.exit_code == 0, result.output
+    en_line = next(n for n, line in enumerate((root / "content/translations/en.yaml").read_text(
+        encoding="utf-8").splitlines(), 1) if line == "leaflets.youth.cover.text.0:")
+    assert (f"content/translations/en.yaml:{en_line}: leaflets.youth.cover.text.0: en stale: the Danish changed "
+            f"since it was translated (Danish: content/leaflets.yaml:{danish_line})") in result.output
+
+    report = build(root, products=("leaflet-youth",), langs=("en",), variants=("screen",))
+    texts = _texts(pdf)
+    assert len(texts) == 4 and all("DRAFT" in text for text in texts)   # every page
+    assert PdfReader(pdf).metadata.title.endswith(" – DRAFT")
+    assert manifest_entry(root, "en/leaflet-youth.screen.pdf")["status"] == "draft"
+    # The watermark is an artifact: the tagged file still passes PDF/UA-1.
+    verdicts = verapdf.validate([pdf], "ua1", cache=Path(__file__).resolve().parent.parent / ".cache")
+    assert [(v.passed, v.failures) for v in verdicts] == [(True, [])]
+    with pytest.raises(BuildError, match="draft translation"):
+        build(root, products=("leaflet-youth",), langs=("en",), variants=("screen",), strict=True)
+
+
+def test_a_missing_entry_fails_that_product_only(languages_copy):
+    root = languages_copy
+    path = root / "content/translations/en.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("leaflets.parents.cover.kicker:\n")
+    end = text.index("leaflets.parents.cover.title:\n")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root, products=("leaflet-parents", "leaflet-youth"), langs=("en",), variants=("screen",))
+    report = caught.value.report
+    failed = {r.job.product: r.errors for r in report.results if not r.ok}
+    assert list(failed) == ["leaflet-parents"]
+    assert failed["leaflet-parents"] == [
+        "1 translation(s) missing in content/translations/en.yaml: leaflets.parents.cover.kicker"]
+    assert (root / "output/en/leaflet-youth.screen.pdf").is_file()
+    assert not (root / "output/en/leaflet-parents.screen.pdf").exists()
+    result = CliRunner().invoke(main, ["--root", str(root), "check"])
+    assert "content/translations/en.yaml: leaflets.parents.cover.kicker: en missing (Danish: content/leaflets.yaml:" \
+        in result.output
+
+
+def test_po_export_import_round_trip(languages_copy, tmp_path):
+    root = languages_copy
+    yaml_path = root / "content/translations/uk.yaml"
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(
+        "policy.meta.subtitle:\n", "# Checked with the Ukrainian community worker.\npolicy.meta.subtitle:\n"),
+        encoding="utf-8")
+    # Make one entry stale: the Danish of the title changes.
+    policy = root / "content/policy.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace(
+        "  title: Børne- og Ungepolitik\n", "  title: Børne- og ungepolitik\n", 1), encoding="utf-8")
+    po = tmp_path / "uk.po"
+    result = CliRunner().invoke(main, ["--root", str(root), "translations", "export", "--lang", "uk", "-o", str(po)])
+    assert result.exit_code == 0, result.output
+    import polib
+
+    entries = {e.msgctxt: e for e in polib.pofile(str(po))}
+    assert len(entries) == 169
+    assert entries["policy.meta.title"].msgid == "Børne- og ungepolitik"
+    assert "fuzzy" in entries["policy.meta.title"].flags           # stale
+    assert "fuzzy" not in entries["policy.meta.subtitle"].flags    # draft, current
+    before = yaml_path.read_text(encoding="utf-8")
+    # A translator changes one entry and confirms the stale one.
+    entries["posters.vision.kicker"].msgstr = "Бачення спільнот"
+    entries["policy.meta.title"].flags.remove("fuzzy")
+    pofile = polib.pofile(str(po))
+    for e in pofile:
+        e.msgstr, e.flags = entries[e.msgctxt].msgstr, entries[e.msgctxt].flags
+    pofile.save(str(po))
+    result = CliRunner().invoke(main, ["--root", str(root), "translations", "import", str(po)])
+    assert result.exit_code == 0, result.output
+    assert "changed: posters.vision.kicker" in result.output
+    assert "confirmed: policy.meta.title" in result.output
+    assert "uk: 0 new, 1 changed, 1 confirmed" in result.output
+    after = yaml_path.read_text(encoding="utf-8")
+    assert "# Checked with the Ukrainian community worker.\npolicy.meta.subtitle:\n" in after
+    changed = [a for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(before.splitlines()) == len(after.splitlines())
+    assert len(changed) == 2   # the kicker's text and the title's fingerprint; nothing else
+    project = load_project(root)
+    states = translations.entry_states(project, "uk")
+    assert states["policy.meta.title"].state == "draft"
+    assert project.translations["uk"].data["posters.vision.kicker"]["text"] == "Бачення спільнот"
+    # A second import of the same file changes nothing.
+    result = CliRunner().invoke(main, ["--root", str(root), "translations", "import", str(po)])
+    assert "uk: 0 new, 0 changed, 0 confirmed" in result.output
+    assert yaml_path.read_text(encoding="utf-8") == after
+
+
+def test_translations_table():
+    result = CliRunner().invoke(main, ["--root", str(Path(__file__).resolve().parent.parent), "translations"])
+    assert result.exit_code == 0, result.output
+    assert "en (English): content/translations/en.yaml" in result.output
+    assert re.search(r"leaflet-parents\s+33\s+0\s+33\s+0\s+0", result.output)
+    assert re.search(r"\(all texts\)\s+169\s+0\s+169\s+0\s+0", result.output)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_translated_files_carry_their_language_title_and_watermark(built, lang):
+    for product in ("leaflet-parents", "leaflet-staff", "leaflet-youth", "policy", "poster-vision"):
+        pdf = built / f"output/{lang}/{product}.screen.pdf"
+        reader = PdfReader(pdf)
+        assert str(reader.trailer["/Root"]["/Lang"]) == lang
+        assert reader.metadata.title.endswith(f" – {DRAFT[lang]}")
+        expected = {"policy": {"en": 14, "uk": 13, "ar": 12}[lang]}.get(product, 4 if "leaflet" in product else 1)
+        assert len(reader.pages) == expected
+
+
+def test_translated_screen_files_pass_verapdf(built):
+    paths = sorted((built / "output").glob("[eua][nkr]/*.screen.pdf"))
+    assert len(paths) == 30
+    for flavour in ("ua1", "2a"):
+        verdicts = verapdf.validate(paths, flavour, cache=built / ".cache")
+        assert [(v.passed, v.failures) for v in verdicts] == [(True, [])] * len(paths), flavour
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
+
+
+def test_arabic_text_extracts_as_written(built):
+    """The Arabic text pypdf extracts is the letters written: no glyph maps to another letter
+    (Noto Sans Arabic's ToUnicode map turned ف into ن) or to a presentation form (diagram
+    labels and the watermark are outlines, so they never give a shared glyph a U+FExx
+    entry), and the translated
+    words of every file are found in its text, but for a few that pypdf drops or splits
+    at a right-to-left line end (at most 1 in 100; see the report)."""
+    project = load_project(built)
+    from policyprint.render import Renderer
+
+    renderer = Renderer(project)
+    ar = project.translations["ar"].data
+    found = total = 0
+    for pdf in sorted((built / "output/ar").glob("*.screen.pdf")):
+        product = pdf.name.split(".")[0]
+        extracted = _flat(" ".join(_texts(pdf)))
+        assert not re.search("[\ufb50-\ufdff\ufe70-\ufeff]", extracted), pdf.name
+        for ident in renderer.used_ids(product):
+            if ".age_bands." in ident or ident.startswith(("products.", "policy.meta.keywords", "policy.meta.subject")):
+                continue   # diagram labels are outlines (the figure's alt text carries them); metadata
+            for word in re.findall(r"[\u0600-\u06ff]+", ar[ident]["text"]):
+                total += 1
+                found += word in extracted
+    assert total > 1500 and found / total >= 0.99, (found, total)
+    assert "طفل" in _flat(" ".join(_texts(built / "output/ar/leaflet-parents.screen.pdf")))
+
+
+def test_arabic_phone_number_stays_on_one_line(built):
+    back = _texts(built / "output/ar/leaflet-parents.screen.pdf")[3]
+    assert any("44 77 20 00" in line for line in back.splitlines()), back
+    html = (built / "templates/partials/blocks.html.j2").read_text(encoding="utf-8")
+    assert '<span class="ltr" dir="ltr">' in html
+
+
+def test_fifth_language_from_data_only(languages_copy):
+    """Turkish, added from a fixture with no code change, builds its youth leaflet."""
+    root = languages_copy
+    fixture = FIXTURES / "turkish"
+    (root / "content/languages.yaml").write_text(
+        (root / "content/languages.yaml").read_text(encoding="utf-8")
+        + (fixture / "languages-entry.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copy(fixture / "strings-tr.yaml", root / "content/strings/tr.yaml")
+    shutil.copy(fixture / "translations-tr.yaml", root / "content/translations/tr.yaml")
+    build(root, products=("leaflet-youth",), langs=("tr",), variants=("screen",))
+    pdf = root / "output/tr/leaflet-youth.screen.pdf"
+    reader = PdfReader(pdf)
+    assert str(reader.trailer["/Root"]["/Lang"]) == "tr"
+    assert len(reader.pages) == 4
+    text = _flat(" ".join(_texts(pdf)))
+    assert "Herkes için topluluklar" in text
+    assert reader.metadata.title.endswith(" – TASLAK")
+
+
+def test_fit_failure_names_language_file_and_key(languages_copy):
+    root = languages_copy
+    path = root / "content/translations/en.yaml"
+    project = load_project(root)
+    lead = project.translations["en"].data["policy.sections.foraeldre.lead.0"]["text"]
+    text = path.read_text(encoding="utf-8").replace(f"  text: {lead}\n", f"  text: {' '.join([lead] * 5)}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(BuildError) as caught:
+        build(root, products=("leaflet-parents",), langs=("en",), variants=("screen",))
+    errors = " ".join(e for r in caught.value.report.failed for e in r.errors)
+    found = re.search(r"content/leaflets\.yaml:\d+: leaflets\.parents\.blocks\[(\d)\] \(in en: "
+                      r"content/translations/en\.yaml:(\d+): leaflets\.parents\.blocks\.(\d)\.heading\): the text runs "
+                      r"over the inside pages \(2–3\) from this block \('([^']+)'\) on", errors)
+    assert found, errors
+    block, line, block_again, heading = found.groups()
+    assert block == block_again
+    assert text.splitlines()[int(line) - 1] == f"leaflets.parents.blocks.{block}.heading:"
+    assert heading == project.translations["en"].data[f"leaflets.parents.blocks.{block}.heading"]["text"]
+
+
+def test_a_character_the_fonts_lack_is_found_in_a_translation(languages_copy):
+    from fontTools.ttLib import TTFont
+
+    from policyprint.validate import brand_font_files
+
+    covered = set()
+    for paths in brand_font_files(load_project(languages_copy)).values():
+        for path in paths:
+            covered |= set(TTFont(path, lazy=True).getBestCmap())
+    # A letter outside the brand fonts (they cover Cyrillic in full: Georgian, Tibetan, Cherokee).
+    lacking = next(chr(c) for c in [*range(0x10D0, 0x10FA), *range(0x0F40, 0x0F6C), *range(0x13A0, 0x13F5)]
+                   if c not in covered)
+    path = languages_copy / "content/translations/uk.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  text: Політика щодо дітей і молоді\n", f"  text: Політика щодо дітей і молоді {lacking}\n", 1)
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if lacking in l)
+    result = CliRunner().invoke(main, ["--root", str(languages_copy), "check"])
+    assert result.exit_code == 2
+    assert (f"content/translations/uk.yaml:{line}: policy.meta.title.text: character '{lacking}' "
+            f"(U+{ord(lacking):04X}) has no glyph in the brand fonts") in result.stderr
+
+
+def test_every_ukrainian_character_has_a_glyph_in_the_brand_font():
+    from fontTools.ttLib import TTFont
+
+    from policyprint.fonts import package_font_files
+
+    cmap = set()
+    for path in package_font_files("fontpkg_noto_sans"):
+        cmap |= set(TTFont(path, lazy=True).getBestCmap())
+    root = Path(__file__).resolve().parent.parent
+    used = set((root / "content/translations/uk.yaml").read_text(encoding="utf-8"))
+    used |= set((root / "content/strings/uk.yaml").read_text(encoding="utf-8"))
+    cyrillic = {ch for ch in used if "\u0400" <= ch <= "\u04ff"}
+    assert len(cyrillic) > 50
+    assert {ch for ch in cyrillic if ord(ch) not in cmap} == set()
+
+
+def test_dates_and_page_labels_per_language(built):
+    from policyprint.render import date_long
+
+    import datetime as dt
+
+    day = dt.date(2026, 1, 1)
+    assert [date_long(day, loc).replace("\u00a0", " ").replace("\u202f", " ") for loc in ("da_DK", "en_GB", "uk_UA")] == \
+        ["1. januar 2026", "1 January 2026", "1 січня 2026 р."]
+    for lang, label in {"en": "Page 3 of 14", "uk": "Сторінка 3 з 13"}.items():
+        page = _flat(_texts(built / f"output/{lang}/policy.screen.pdf")[2])
+        assert page.endswith(label), (lang, page[-200:])
+    # Arabic: "صفحة 3 من 12", set right to left in the left-hand margin box; pypdf gives the
+    # runs of a mixed Arabic and digit line in another order, so its words are compared.
+    footer = _texts(built / "output/ar/policy.screen.pdf")[2].splitlines()[-1]
+    assert {"صفحة", "3", "12"} <= set(re.findall(r"[\u0600-\u06ff]+|\d+", footer)) and "من" in footer, footer
+    back = _flat(_texts(built / "output/en/policy.screen.pdf")[-1])
+    assert "1 January 2026" in back
+
+
+def test_an_institution_gets_its_leaflets_in_the_languages_it_lists(languages_copy):
+    """eksempel-boernehus lists `languages: [da, ar]`: its leaflet in Danish and Arabic only."""
+    report = build(languages_copy, products=("leaflet-parents",), variants=("screen",),
+                   institutions=("eksempel-boernehus",), only_institutions=True)
+    assert sorted(str(r.job.path) for r in report.results) == [
+        "ar/institutions/eksempel-boernehus/leaflet-parents.screen.pdf",
+        "da/institutions/eksempel-boernehus/leaflet-parents.screen.pdf"]
+    back = _texts(languages_copy / "output/ar/institutions/eksempel-boernehus/leaflet-parents.screen.pdf")[3]
+    assert "11 22 33 44" in back and "Børnehuset Eksempel" in back
