@@ -37,6 +37,10 @@ SKIP_KEYS = {"id", "kind", "layout", "template", "stylesheet", "size", "url", "d
              "profile", "condition", "info", "package", "family", "from", "to", "axis_max", "page", "pages",
              "personal_pages", "new_page", "cards", "max_lix", "breathe"}
 
+# Keys that hold text in one place and an id in another: `body:` is a section's paragraphs in
+# policy.yaml, and the id of the section quoted in a leaflet's block. A single string is the id.
+ID_WHEN_STRING = {"body"}
+
 META_KEYS = ("title", "subtitle", "subject", "keywords")
 STATES = ("approved", "draft", "stale", "missing")
 FINGERPRINT_LEN = 12
@@ -66,6 +70,8 @@ def _walk(node: Any, ident: str, path: tuple, source: str, out: dict) -> None:
         for key, value in node.items():
             if key in SKIP_KEYS and not isinstance(value, dict) and not (
                     isinstance(value, list) and value and isinstance(value[0], dict)):
+                continue
+            if key in ID_WHEN_STRING and isinstance(value, str):
                 continue
             _walk(value, f"{ident}.{key}" if ident else key, path + (key,), source, out)
     elif isinstance(node, list):
