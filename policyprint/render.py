@@ -342,7 +342,13 @@ class Renderer:
         if product_id not in self._used:
             loc, ids = marked(self.project)
             variant = self.project.data("products")["variants"][0]
-            html = self.html(Job(product_id, SOURCE_LANG, variant), loc=loc)
+            # A render inside another job's render: keep that job's typography and font.
+            typeset, font_role = self.typeset, self.font_role
+            try:
+                html = self.html(Job(product_id, SOURCE_LANG, variant), loc=loc)
+            finally:
+                self.typeset, self.font_role = typeset, font_role
+                self.env.filters["typo"] = typeset
             self._used[product_id] = ids_in(html, ids)
         return self._used[product_id]
 

@@ -347,3 +347,23 @@ def test_an_institution_gets_its_leaflets_in_the_languages_it_lists(languages_co
         "da/institutions/eksempel-boernehus/leaflet-parents.screen.pdf"]
     back = _texts(languages_copy / "output/ar/institutions/eksempel-boernehus/leaflet-parents.screen.pdf")[3]
     assert "11 22 33 44" in back and "Børnehuset Eksempel" in back
+
+
+@pytest.mark.parametrize("first", ["leaflet-staff", "leaflet-parents"])
+def test_a_translated_job_keeps_its_font_and_typography_when_its_ids_are_found_first(languages_copy, first):
+    """A fresh renderer finds which translation ids a product uses by rendering the Danish
+    product inside the Arabic job's render. The Arabic job must then still draw its diagram
+    labels and watermark from the Arabic font (outlines) and set Arabic quotation marks.
+    Before: the nested Danish render left the Latin font behind, and every Arabic label and
+    the watermark were empty groups."""
+    from policyprint.plan import Job
+    from policyprint.render import Renderer
+
+    renderer = Renderer(load_project(languages_copy))
+    html = renderer.html(Job(first, "ar", "screen"))
+    assert renderer.font_role == "arabic"
+    assert not re.search(r'<g fill="[^"]*"></g>', html)
+    if first == "leaflet-staff":   # the age-band diagram: Arabic labels as glyph outlines
+        svg = html[html.index('class="age-bands'):]
+        assert svg[:svg.index("</svg>")].count("<path ") > 100
+    assert "»" not in html and "«" not in html   # Danish quotation marks stay in Danish
