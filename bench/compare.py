@@ -6,7 +6,9 @@ its own copy of its own project, alternating (old, new, old, new, …) so that
 machine load falls on both alike, and prints the medians and their ratios.
 Prints figures; asserts nothing.
 
-Usage: .venv/bin/python bench/compare.py OTHER_CHECKOUT [--rounds 3]
+Usage: .venv/bin/python bench/compare.py OTHER_CHECKOUT [--rounds 3] [--lang da]
+  --lang builds only that language on both sides (the same work against a checkout from
+  before the translations: the default build now covers every language).
   e.g. git worktree add /tmp/before <commit> && ln -s "$PWD/.cache" /tmp/before/.cache
        .venv/bin/python bench/compare.py /tmp/before
 """
@@ -57,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("other", type=Path, help="the other checkout (the baseline)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--lang", action="append", default=[], help="build only this language (repeatable)")
     args = parser.parse_args()
     checkouts = {"old": args.other.resolve(), "new": ROOT}
     work = Path(tempfile.mkdtemp(prefix="policyprint-compare-"))
@@ -64,8 +67,9 @@ def main() -> None:
     for round_ in range(args.rounds):
         for name, checkout in checkouts.items():
             root = copy_project(checkout, work / f"{name}-{round_}")
-            cold, rss = timed_build(checkout, root)
-            again, _ = timed_build(checkout, root)
+            langs = [arg for lang in args.lang for arg in ("--lang", lang)]
+            cold, rss = timed_build(checkout, root, *langs)
+            again, _ = timed_build(checkout, root, *langs)
             figures[name]["cold"].append(cold)
             figures[name]["again"].append(again)
             figures[name]["rss"].append(rss)
