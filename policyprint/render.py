@@ -246,6 +246,11 @@ class Renderer:
         may have served another Renderer of the same folder since)."""
         from .bidi import visual
 
+        if getattr(self.env, "policyprint_owner", None) is not None:
+            # An imported template (partials/…) keeps, in its cached module, the filters and
+            # globals of the renderer it was first imported for: load the templates afresh
+            # (from the bytecode cache) so that this renderer's are used.
+            self.env.cache.clear()
         self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
@@ -551,7 +556,10 @@ class Renderer:
         self.env.filters["typo"] = self.typeset
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
-            html = self._template(product["template"]).render(self.context(job, fit_pt, personal_only, loc))
+            # The context first: it may render another product (the translation ids a product
+            # uses), and the template's globals must be this renderer's when this one renders.
+            context = self.context(job, fit_pt, personal_only, loc)
+            html = self._template(product["template"]).render(context)
         finally:
             self.typeset.keep_whole = frozenset()
         if plain:

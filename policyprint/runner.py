@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import finish, press
@@ -228,11 +228,15 @@ class JobRunner:
         low = round(float(type_sizes["poster-min"].removesuffix("pt")) * scale * 2) / 2
         high = round(float(type_sizes["poster-max"].removesuffix("pt")) * scale * 2) / 2
         # The fitted size is shared by the variants and the institutions' copies of a poster:
-        # an institution changes only the footer, which has its own room.
+        # an institution changes only the footer, which has its own room. The search always lays
+        # out the screen page, and the other variants take its size (a half point smaller where
+        # their page does not fit): a size taken from whichever variant a worker happened to fit
+        # first made the files depend on the order of the jobs.
         key = (job.product, job.lang, job.size) if self.split else (job.product, job.lang, job.institution, job.size)
+        fit_job = job if job.variant == "screen" else replace(job, variant="screen")
 
         def attempt(size):
-            return self.layout(job, size)   # layout only: a PDF is written once, at the end
+            return self.layout(fit_job, size)   # layout only: a PDF is written once, at the end
 
         def estimate(size, laid_out):
             page, y = laid_out.anchors()[1].get("poster-end", (laid_out.pages, laid_out.page_height))
@@ -251,7 +255,18 @@ class JobRunner:
             # (a grid that is too tall overflows its page instead of breaking).
             return laid_out.pages == 1 and not laid_out.overlaps()
 
+        def finish(laid_out, size):
+            """Write the job at the screen page's size; another variant steps down if its page does not fit."""
+            while job.variant != "screen":
+                laid_out = self.layout(job, size)
+                if fits(laid_out) or size <= low:
+                    break
+                size -= 0.5
+            return self.write(laid_out, size, job), []
+
         if key in self.fits:  # another variant or institution of the poster: its size is known
+            if job.variant != "screen":
+                return finish(None, self.fits[key])
             known = attempt(self.fits[key])
             if fits(known):
                 return self.write(known, self.fits[key], job), []
@@ -259,6 +274,8 @@ class JobRunner:
         def give_up(laid_out, size):
             # Too long even at the minimum; a one-page layout that still overlaps is
             # reported by the overlap check itself, not as text to shorten.
+            if job.variant != "screen":
+                laid_out = self.layout(job, size)
             return self.write(laid_out, size, job), [] if laid_out.pages == 1 else [self.poster_overflow(job, low)]
 
         tried = {}
@@ -287,7 +304,7 @@ class JobRunner:
         if best is None:
             return give_up(tried[min(tried)], min(tried))
         self.fits[key] = fits_at
-        return self.write(best, fits_at, job), []
+        return finish(best, fits_at)
 
     def poster_chars(self, job: Job) -> int:
         """How many characters of text a poster shows: its own words and what it quotes."""

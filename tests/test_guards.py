@@ -259,15 +259,15 @@ def test_posters_fit_at_the_largest_size_within_the_brand_maximum(built):
     project = load_project(built)
     top = float(project.data("brand")["type"]["poster-max"].removesuffix("pt"))   # A3, the posters' size
     manifest = json.loads((built / "output/manifest.json").read_text(encoding="utf-8"))
-    fitted = {a["product"]: a["type_pt"] for a in manifest["artifacts"]
+    fitted = {(a["product"], a["lang"]): a["type_pt"] for a in manifest["artifacts"]
               if a["kind"] == "poster" and a["variant"] == "screen" and a["institution"] is None}
-    assert len(fitted) == 6
+    assert len(fitted) == 6 * len(project.data("languages")["languages"])   # every poster in every language
     runner = JobRunner(project)
-    for product, size in sorted(fitted.items()):
-        assert size <= top, (product, size)
+    for (product, lang), size in sorted(fitted.items()):
+        assert size <= top, (product, lang, size)
         if size < top:   # the next step on the 0.5 pt grid does not fit
-            bigger = runner.layout(Job(product, "da", "screen"), size + 0.5)
-            assert bigger.pages > 1 or bigger.overlaps(), (product, size)
+            bigger = runner.layout(Job(product, lang, "screen"), size + 0.5)
+            assert bigger.pages > 1 or bigger.overlaps(), (product, lang, size)
 
 
 def test_a_short_poster_is_set_at_the_brand_maximum_and_no_larger(project_copy):

@@ -207,3 +207,25 @@ def test_compiled_templates_are_kept_on_disk_and_an_edit_is_seen(project_copy, m
     monkeypatch.setattr(render, "_ENVIRONMENTS", {})   # a new process: only the disk cache is left
     second = Renderer(load_project(project_copy)).html(job)
     assert "<p>ny linje</p>" in second and "<p>ny linje</p>" not in first
+
+
+def test_a_second_build_in_one_process_renders_with_its_own_renderer(languages_copy):
+    """Two builds in one process (watch, serve, the tests): the second loads the project again
+    and gets a new Renderer on the shared Jinja environment. Templates imported by others
+    (partials/age_bands.html.j2) keep in their cached module the globals of the renderer they were
+    first imported for, so the Arabic diagram's labels were drawn by the first build's renderer,
+    in its Latin font: empty. The second build must write the same bytes as the first."""
+    from policyprint import build
+
+    import subprocess
+    import sys
+
+    selection = dict(products=("leaflet-staff",), langs=("ar",), variants=("screen",), jobs=1, force=True)
+    pdf = languages_copy / "output/ar/leaflet-staff.screen.pdf"
+    subprocess.run([sys.executable, "-m", "policyprint", "--root", str(languages_copy), "build", "--product",
+                    "leaflet-staff", "--lang", "ar", "--variant", "screen", "--force"], check=True,
+                   capture_output=True)
+    fresh = pdf.read_bytes()   # a process of its own: one renderer
+    for _ in range(2):
+        build(languages_copy, **selection)
+        assert pdf.read_bytes() == fresh
