@@ -210,3 +210,14 @@ def test_a_body_quote_of_an_unknown_id_names_the_yaml_key(project_copy):
         build(project_copy, products=("leaflet-parents",))
     assert (f"content/leaflets.yaml:{line}: leaflets.parents.back.blocks[1].body: no section or subsection "
             "with body paragraphs has id 'foraeldr' (did you mean 'foraeldre'?)") in str(err.value)
+
+
+@pytest.mark.parametrize("lang", ["da", "en", "uk", "ar"])
+def test_the_youth_back_page_uses_its_space(built, lang):
+    """The youth leaflet's back page quotes the policy's own words behind a promise retold inside,
+    so its text runs down past 70 % of the page (before: 55 %, a pull quote and the contact block)."""
+    page = pdfium.PdfDocument(built / f"output/{lang}/leaflet-youth.screen.pdf")[3]
+    text = page.get_textpage()
+    lowest = min(text.get_charbox(i)[1] for i in range(text.count_chars())
+                 if not text.get_text_range(i, 1).isspace())
+    assert (page.get_height() - lowest) / page.get_height() > 0.7
