@@ -104,7 +104,9 @@ MUTATIONS: list[Mutation] = [
              T("test_guards", "test_a_new_cmyk_profile_rebuilds_the_press_files_only"),
              "press job keys ignore the CMYK profile"),
     Mutation("keys-ignore-page-plan", P + "cache.py",
-             "            h.update(self.page_plan.encode())", "            pass",
+             "            h.update(self.page_plan.encode())\n"
+             "            h.update(json.dumps(self.project.page_plan(job.lang)[:2]).encode())",
+             "            pass",
              T("test_guards", "test_a_page_plan_edit_rebuilds_the_brochure"),
              "the brochure's key ignores the page plan"),
     Mutation("jinja-autoescape-off", P + "render.py", "autoescape=True,", "autoescape=False,",
