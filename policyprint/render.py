@@ -251,11 +251,17 @@ class Renderer:
             # globals of the renderer it was first imported for: load the templates afresh
             # (from the bytecode cache) so that this renderer's are used.
             self.env.cache.clear()
-        self.env.filters.update(typo=self.typeset, date_da=date_da, number_da=number_da, css_str=css_str,
+        self.env.filters.update(typo=self._typo, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
                                 svg_text=visual, svg_label=self.svg_label)
         self.env.policyprint_owner = self
+
+    def _typo(self, text, hyphenate: bool = True):
+        """The `typo` filter: the typesetter of the document being rendered, looked up at each
+        call. Imported templates (partials/…) keep the filter they were first compiled with in
+        their cached module, so the filter itself must not change between languages."""
+        return self.typeset(text, hyphenate=hyphenate)
 
     def _template(self, name: str):
         if getattr(self.env, "policyprint_owner", None) is not self:
@@ -353,7 +359,6 @@ class Renderer:
                 html = self.html(Job(product_id, SOURCE_LANG, variant), loc=loc)
             finally:
                 self.typeset, self.font_role = typeset, font_role
-                self.env.filters["typo"] = typeset
             self._used[product_id] = ids_in(html, ids)
         return self._used[product_id]
 
@@ -553,7 +558,6 @@ class Renderer:
         product = self.project.product(job.product)
         self.typeset = self.typesetter(job.lang)
         self.font_role = self.project.language(job.lang).get("font", "text")
-        self.env.filters["typo"] = self.typeset
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
             # The context first: it may render another product (the translation ids a product
