@@ -263,19 +263,25 @@ class Output:
 
     def delete(self, rel: str) -> None:
         """Delete a file this tool wrote (recorded in the manifest); never anything else."""
-        if rel not in self.entries:
+        self._delete(rel, self.entries, save_after=True)
+
+    def _delete(self, rel: str, table: dict, save_after: bool) -> None:
+        """Delete output/rel, recorded in `table` (the PDFs' entries or the site's), marked
+        "deleting" in the saved manifest while it goes."""
+        if rel not in table:
             raise OutputRefused(f"refused to delete {self.show(rel)}: policyprint did not write it")
         target = contained(self.path, rel)
         with _signals_deferred():
-            self.entries[rel] = {**self.entries[rel], "state": "deleting"}
+            table[rel] = {**table[rel], "state": "deleting"}
             self.save()
             try:
                 _unlink_regular(target)
             except OSError as exc:
                 raise OutputFault(describe_os_error(exc, "cannot delete").replace(str(self.path), "output", 1)) \
                     from None
-            del self.entries[rel]
-            self.save()
+            del table[rel]
+            if save_after:
+                self.save()
 
     def write_site(self, rel: str, data: bytes) -> bool:
         """Write a catalogue file (output/rel) atomically, marked in the manifest's "site" list
@@ -298,19 +304,9 @@ class Output:
         return True
 
     def delete_site(self, rel: str) -> None:
-        """Delete a catalogue file the manifest's "site" list records (e.g. an old thumbnail)."""
-        if rel not in self.site:
-            raise OutputRefused(f"refused to delete {self.show(rel)}: policyprint did not write it")
-        target = contained(self.path, rel)
-        with _signals_deferred():
-            self.site[rel] = {**self.site[rel], "state": "deleting"}
-            self.save()
-            try:
-                _unlink_regular(target)
-            except OSError as exc:
-                raise OutputFault(describe_os_error(exc, "cannot delete").replace(str(self.path), "output", 1)) \
-                    from None
-            del self.site[rel]
+        """Delete a catalogue file the manifest's "site" list records (e.g. an old thumbnail);
+        the manifest is saved with the catalogue's next change."""
+        self._delete(rel, self.site, save_after=False)
 
     def keep(self, rel: str, artifact: dict) -> None:
         """Record an unchanged file's full entry (saved with the next change)."""
