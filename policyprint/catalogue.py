@@ -48,7 +48,7 @@ def thumbnail_png(pdf_path, width: int = THUMB_WIDTH) -> bytes:
     finally:
         document.close()
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")   # optimize=True: 2 % smaller, 6 times slower
     return buffer.getvalue()
 
 

@@ -1,13 +1,15 @@
 """Post-build stage: what changed since the previous build, page by page (the proofing view).
 
-Each PDF's pages are rendered once, at thumbnail resolution, into
-`.cache/pages/<sha256>/<n>.png` (named by the PDF's checksum: an unchanged file is
-never rendered again). When a file's checksum differs from the previous build's,
-its pages are compared with the previous version's, pixel by pixel: a page that
-differs is recorded with the box that holds every difference, and a page added or
-removed counts as changed. The catalogue (policyprint/catalogue.py) shows the
-result as `output/changes.html`, each changed page before and after with the
-changed area outlined, and the manifest records `changed_pages` for each file.
+Each build keeps the version of every PDF it wrote in `.cache/pages/<sha256>/source.pdf`
+(a hard link to the file in output/, so it costs no disk until the file is replaced;
+a copy where links are refused). When a file's checksum differs from the previous
+build's, both versions' pages are rendered at thumbnail resolution into
+`.cache/pages/<sha256>/<n>.png` (once per checksum) and compared pixel by pixel: a
+page that differs is recorded with the box that holds every difference, and a page
+added or removed counts as changed. Pages are rendered only to be compared, so a
+cold build renders none. The catalogue (policyprint/catalogue.py) shows the result
+as `output/changes.html`, each changed page before and after with the changed area
+outlined, and the manifest records `changed_pages` for each file.
 
 A build that changes no PDF keeps the previous build's record, so the view always
 answers "what did the last build that changed something change".
@@ -15,28 +17,55 @@ answers "what did the last build that changed something change".
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
 PROOF_WIDTH = 160            # px, like the catalogue's thumbnails
 PAGES_DIR = ".cache/pages"
+SOURCE = "source.pdf"       # the kept version of a PDF, in PAGES_DIR/<sha256>/
 STATE = ".cache/proof.json"  # {"files": {path: sha256}, "changes": [{path, before, after, pages}]}
 OUTLINE = (204, 0, 0)        # the changed area's outline
 MARGIN = 3                   # px around the changed area
 
 
-def page_images(root: Path, pdf: Path, sha: str) -> list[Path]:
-    """The PDF's pages as PNGs PROOF_WIDTH wide, rendered once per checksum."""
+def keep(root: Path, pdf: Path, sha: str) -> None:
+    """Keep this version of a PDF under .cache/pages/<sha>/ for the next build to compare with."""
+    folder = root / PAGES_DIR / sha
+    kept = folder / SOURCE
+    if kept.is_file() or (folder / "pages.json").is_file():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{SOURCE}.tmp"
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(pdf, tmp)   # output/ replaces a file by renaming a new one over it: the link keeps this version
+    except OSError:
+        shutil.copyfile(pdf, tmp)
+    os.replace(tmp, kept)
+
+
+def page_images(root: Path, sha: str, pdf: Path | None = None) -> list[Path] | None:
+    """The pages of the PDF whose checksum is `sha` as PNGs PROOF_WIDTH wide, rendered once per
+    checksum, from `pdf` or the version kept in .cache; None if no file of that checksum is at hand
+    (.cache is not trusted: a kept file is rendered only if its bytes have that checksum)."""
     folder = root / PAGES_DIR / sha
     done = folder / "pages.json"
     if done.is_file():
         return [folder / f"{n}.png" for n in range(1, json.loads(done.read_text())["pages"] + 1)]
+    try:
+        data = (pdf or folder / SOURCE).read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != sha:
+        return None
     import pypdfium2 as pdfium
 
     folder.mkdir(parents=True, exist_ok=True)
-    document = pdfium.PdfDocument(str(pdf))
+    document = pdfium.PdfDocument(data)
     try:
         paths = []
         for n in range(len(document)):
@@ -97,22 +126,21 @@ def changes(root: Path, output: Path, current: dict[str, str]) -> list[dict]:
     except (OSError, ValueError, KeyError, TypeError):
         previous, recorded = {}, []
     for rel, sha in current.items():
-        page_images(root, output / rel, sha)   # so that the next build can compare with it
+        keep(root, output / rel, sha)   # so that the next build can compare with it
     differs = sorted(rel for rel, sha in current.items() if rel in previous and previous[rel] != sha)
     if not differs and previous:
         found = recorded
     else:
         found = []
         for rel in differs:
-            before = root / PAGES_DIR / previous[rel]
-            pages = compare(page_images(root, output / rel, previous[rel]) if (before / "pages.json").is_file()
-                            else [], page_images(root, output / rel, current[rel]))
+            pages = compare(page_images(root, previous[rel]) or [],
+                            page_images(root, current[rel], output / rel) or [])
             found.append({"path": rel, "before": previous[rel], "after": current[rel], "pages": pages})
-    keep = set(current.values()) | {c["before"] for c in found}
+    wanted = set(current.values()) | {c["before"] for c in found}
     folder = root / PAGES_DIR
     if folder.is_dir():
         for old in folder.iterdir():
-            if old.name not in keep and old.is_dir() and not old.is_symlink():
+            if old.name not in wanted and old.is_dir() and not old.is_symlink():
                 shutil.rmtree(old)
     state_path.parent.mkdir(parents=True, exist_ok=True)
     state_path.write_text(json.dumps({"files": dict(sorted(current.items())), "changes": found}, indent=1) + "\n",

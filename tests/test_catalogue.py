@@ -173,6 +173,38 @@ def test_unchanged_files_are_neither_rendered_nor_written_again(built, tmp_path,
     assert f"thumbs/{old}.png" not in [s["path"] for s in manifest(output)["site"]]
 
 
+def test_a_cold_build_renders_no_page_and_keeps_each_version_to_compare_with(project_copy):
+    """The proofing view renders pages only to compare two versions: a cold build renders none and
+    keeps each PDF (a hard link) under .cache/pages/<sha256>/. A kept file whose bytes do not have
+    its folder's checksum (.cache is not trusted) is never rendered: its pages count as changed."""
+    import os
+
+    from policyprint import proof
+
+    build(project_copy, products=("poster-vision",), langs=("da",), variants=("screen",))
+    output, pages = project_copy / "output", project_copy / proof.PAGES_DIR
+    [entry] = [e for e in pdf_entries(output) if e["path"] == "da/poster-vision.screen.pdf"]
+    kept = pages / entry["sha256"] / "source.pdf"
+    assert os.path.samefile(kept, output / entry["path"])
+    assert sorted(p.name for p in pages.rglob("*") if p.is_file()) == ["source.pdf"]
+    # Someone puts another file in its place: it is not rendered, and every page of the new version
+    # counts as changed (none is known to be the same).
+    kept.unlink()
+    kept.write_bytes((output / "da/poster-vision.screen.pdf").read_bytes() + b"%")
+    assert proof.page_images(project_copy, entry["sha256"]) is None
+    posters = project_copy / "content" / "posters.yaml"
+    posters.write_text(posters.read_text(encoding="utf-8").replace(
+        "title: Fællesskaber for alle – Alle i fællesskab", "title: Fællesskaber for alle – Alle i fællesskab!", 1),
+        encoding="utf-8")
+    build(project_copy, products=("poster-vision",), langs=("da",), variants=("screen",))
+    [entry] = [e for e in pdf_entries(output) if e["path"] == "da/poster-vision.screen.pdf"]
+    assert entry["changed_pages"] == [1]
+    state = json.loads((project_copy / proof.STATE).read_text(encoding="utf-8"))
+    [change] = state["changes"]
+    assert change["pages"] == [{"page": 1, "box": [0, 0, *Image.open(pages / entry["sha256"] / "1.png").size]}]
+    assert not (pages / change["before"] / "1.png").exists()
+
+
 # ---- in a real browser (one Chromium for the session: conftest.py `browser`) ------------------------
 
 PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/policy.html",
