@@ -67,13 +67,15 @@ def format_name(trim_mm, landscape: str = "landscape") -> str:
     return f"{width:g}\u00a0×\u00a0{height:g}\u00a0mm"
 
 
-def size_da(n: int) -> str:
-    """A file size the Danish way: 845 kB, 1,2 MB."""
-    from .render import number_da
+def file_size(n: int, locale: str) -> str:
+    """A file size in the locale's words and numbers (CLDR through Babel): 845 kB, 1,2 MB; 1.2 MB."""
+    from babel.units import format_unit
 
     if n < 1_000_000:
-        return f"{number_da(max(n / 1000, 1))}\u00a0kB"
-    return f"{number_da(n / 1_000_000, 1)}\u00a0MB"
+        text = format_unit(max(round(n / 1000), 1), "digital-kilobyte", "short", locale=locale, format="#,##0")
+    else:
+        text = format_unit(n / 1_000_000, "digital-megabyte", "short", locale=locale, format="#,##0.0")
+    return text.replace(" ", "\u00a0")
 
 
 @dataclass
@@ -106,10 +108,11 @@ class Catalogue:
         self.out = out
         self.renderer = Renderer.shared(project)
         self.s = self.renderer.strings(SOURCE_LANG)
+        self.locale = project.language(SOURCE_LANG).get("locale", SOURCE_LANG)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.root / "templates" / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(typo=self.renderer.typeset, fill=fill)
+        self.env.filters.update(typo=self.renderer.typesetter(SOURCE_LANG), fill=fill)
         press = project.data("print")
         self.press = {"condition": press["output_intent"]["condition"], "bleed": f"{press['bleed_mm']:g}"}
 
@@ -128,15 +131,20 @@ class Catalogue:
                 reason = ", ".join(map(str, reason))
             items.append(Item(
                 entry=entry, product=product, title=product["title"], href=rel, thumb=thumb_path(entry["sha256"]),
-                variant_label=self.s[f"web_variant_{entry['variant']}"] +
-                (f" {self.s['web_with_marks']}" if entry.get("marks") else ""),
-                howto=self.howto(entry, product), format=self.format(entry), size=size_da(entry["bytes"]),
+                variant_label=self.variant_label(entry, self.s),
+                howto=self.howto(entry, product), format=self.format(entry),
+                size=file_size(entry["bytes"], self.locale),
                 status=status, status_label=self.s.get(f"web_status_{status.replace('-', '_')}", status),
                 reason=str(reason)))
         items.sort(key=lambda i: (KIND_ORDER.get(i.product["kind"], 9), self.product_order(i.product["id"]),
                                   self.lang_order(i.entry["lang"]), i.entry.get("size") or "",
                                   VARIANT_ORDER.get(i.entry["variant"], 9), bool(i.entry.get("marks")), i.href))
         return items
+
+    @staticmethod
+    def variant_label(entry: dict, s: dict) -> str:
+        """"For the print shop", "… with crop marks": in the words of the strings `s`."""
+        return s[f"web_variant_{entry['variant']}"] + (f" {s['web_with_marks']}" if entry.get("marks") else "")
 
     def product_order(self, product_id: str) -> int:
         return [p["id"] for p in self.project.products].index(product_id)
@@ -284,10 +292,22 @@ class Catalogue:
 
     def web_page(self, product: str, lang: str, items: list[Item]) -> bytes:
         """The product's web edition in `lang` (policyprint/web.py), linking to its PDFs beside it."""
+        from markupsafe import Markup, escape
+
+        from .render import fill
         from .web import WebEdition
 
-        pdfs = [{"href": PurePosixPath(i.href).name, "label": i.variant_label,
-                 "facts": f"{i.entry['pages']} {self.s['web_pages'].lower()}, {i.format}, {i.size}"} for i in items]
+        s = self.renderer.strings(lang)   # the page's language, not the catalogue's
+        locale = self.project.language(lang).get("locale", lang)
+        pdfs = [{"href": PurePosixPath(i.href).name,
+                 "label": self.variant_label(i.entry, s),
+                 # The size isolated: in Arabic, "A5، 61 كيلوبايت" would otherwise run together
+                 # left to right as "A5، 61" (the number takes the Latin letters' direction).
+                 "facts": Markup(fill(escape(s["web_pdf_facts"]), pages=str(i.entry["pages"]),
+                                      format=escape(format_name(i.entry.get("trim_mm") or (0, 0),
+                                                                s["web_landscape"])),
+                                      size=Markup("<bdi>%s</bdi>") % file_size(i.entry["bytes"], locale)))}
+                for i in items]
         return WebEdition(self.project, self.renderer).html(product, lang, CSP, pdfs).encode()
 
 
