@@ -28,9 +28,12 @@ from .project import SOURCE_LANG, Project
 THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the page)
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
 CSS = "web.css"            # output/web.css: the brand tokens, then styles/web.css
+JS = "catalogue.js"       # output/catalogue.js: templates/web/catalogue.js, the filters in place on index.html
 # No scripts, no frames, no requests anywhere but the catalogue's own folder.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; script-src 'none'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'")
+# index.html runs one script, the catalogue's own file (no inline script, no eval).
+CSP_SCRIPT = CSP.replace("script-src 'none'", "script-src 'self'")
 KIND_ORDER = {"policy": 0, "leaflet": 1, "poster": 2}
 VARIANT_ORDER = {"screen": 0, "booklet": 1, "print": 2}
 
@@ -214,11 +217,12 @@ class Catalogue:
     # ---- the pages --------------------------------------------------------------------
 
     def page(self, rel: str, *, title: str, items: list[Item], filters, current: str | None,
-             institution: dict | None = None, institutions=()) -> bytes:
+             institution: dict | None = None, institutions=(), script: str | None = None) -> bytes:
         depth = len(PurePosixPath(rel).parts) - 1
         base = "../" * depth
         html = self.env.get_template("catalogue.html.j2").render(
-            lang=SOURCE_LANG, dir=self.project.language(SOURCE_LANG)["dir"], s=self.s, csp=CSP, base=base,
+            lang=SOURCE_LANG, dir=self.project.language(SOURCE_LANG)["dir"], s=self.s,
+            csp=CSP_SCRIPT if script else CSP, script=script and base + script, base=base,
             title=title, groups=self.groups(items), filters=filters, current=current, institution=institution,
             institutions=institutions, policy_title=self.s["policy_name"], css=base + CSS, count=len(items))
         return html.encode()
@@ -268,8 +272,10 @@ class Catalogue:
         files: dict[str, bytes | None] = {
             CSS: (self.renderer.tokens_css("screen") +
                   (self.project.root / "styles" / "web.css").read_text(encoding="utf-8")).encode(),
+            JS: (self.project.root / "templates" / "web" / JS).read_bytes(),
+            # Only the whole catalogue filters in place: a filter page holds only its own files.
             "index.html": self.page("index.html", title=self.s["web_title"], items=general, filters=filters,
-                                    current=None, institutions=institutions),
+                                    current=None, institutions=institutions, script=JS),
         }
         for group in filters:
             for slug, label, field, value in group["options"]:
