@@ -28,9 +28,12 @@ from .project import SOURCE_LANG, Project
 THUMB_WIDTH = 160          # px: a thumbnail's width (its height follows the page)
 THUMBS = "thumbs"          # output/thumbs/<sha256 of the PDF>.png
 CSS = "web.css"            # output/web.css: the brand tokens, then styles/web.css
+JS = "catalogue.js"       # output/catalogue.js: templates/web/catalogue.js, the filters in place on index.html
 # No scripts, no frames, no requests anywhere but the catalogue's own folder.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; script-src 'none'; "
        "object-src 'none'; base-uri 'none'; form-action 'none'")
+# index.html runs one script, the catalogue's own file (no inline script, no eval).
+CSP_SCRIPT = CSP.replace("script-src 'none'", "script-src 'self'")
 KIND_ORDER = {"policy": 0, "leaflet": 1, "poster": 2}
 VARIANT_ORDER = {"screen": 0, "booklet": 1, "print": 2}
 
@@ -67,13 +70,15 @@ def format_name(trim_mm, landscape: str = "landscape") -> str:
     return f"{width:g}\u00a0×\u00a0{height:g}\u00a0mm"
 
 
-def size_da(n: int) -> str:
-    """A file size the Danish way: 845 kB, 1,2 MB."""
-    from .render import number_da
+def file_size(n: int, locale: str) -> str:
+    """A file size in the locale's words and numbers (CLDR through Babel): 845 kB, 1,2 MB; 1.2 MB."""
+    from babel.units import format_unit
 
     if n < 1_000_000:
-        return f"{number_da(max(n / 1000, 1))}\u00a0kB"
-    return f"{number_da(n / 1_000_000, 1)}\u00a0MB"
+        text = format_unit(max(round(n / 1000), 1), "digital-kilobyte", "short", locale=locale, format="#,##0")
+    else:
+        text = format_unit(n / 1_000_000, "digital-megabyte", "short", locale=locale, format="#,##0.0")
+    return text.replace(" ", "\u00a0")
 
 
 @dataclass
@@ -106,10 +111,11 @@ class Catalogue:
         self.out = out
         self.renderer = Renderer.shared(project)
         self.s = self.renderer.strings(SOURCE_LANG)
+        self.locale = project.language(SOURCE_LANG).get("locale", SOURCE_LANG)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.root / "templates" / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
-        self.env.filters.update(typo=self.renderer.typeset, fill=fill)
+        self.env.filters.update(typo=self.renderer.typesetter(SOURCE_LANG), fill=fill)
         press = project.data("print")
         self.press = {"condition": press["output_intent"]["condition"], "bleed": f"{press['bleed_mm']:g}"}
 
@@ -128,15 +134,20 @@ class Catalogue:
                 reason = ", ".join(map(str, reason))
             items.append(Item(
                 entry=entry, product=product, title=product["title"], href=rel, thumb=thumb_path(entry["sha256"]),
-                variant_label=self.s[f"web_variant_{entry['variant']}"] +
-                (f" {self.s['web_with_marks']}" if entry.get("marks") else ""),
-                howto=self.howto(entry, product), format=self.format(entry), size=size_da(entry["bytes"]),
+                variant_label=self.variant_label(entry, self.s),
+                howto=self.howto(entry, product), format=self.format(entry),
+                size=file_size(entry["bytes"], self.locale),
                 status=status, status_label=self.s.get(f"web_status_{status.replace('-', '_')}", status),
                 reason=str(reason)))
         items.sort(key=lambda i: (KIND_ORDER.get(i.product["kind"], 9), self.product_order(i.product["id"]),
                                   self.lang_order(i.entry["lang"]), i.entry.get("size") or "",
                                   VARIANT_ORDER.get(i.entry["variant"], 9), bool(i.entry.get("marks")), i.href))
         return items
+
+    @staticmethod
+    def variant_label(entry: dict, s: dict) -> str:
+        """"For the print shop", "… with crop marks": in the words of the strings `s`."""
+        return s[f"web_variant_{entry['variant']}"] + (f" {s['web_with_marks']}" if entry.get("marks") else "")
 
     def product_order(self, product_id: str) -> int:
         return [p["id"] for p in self.project.products].index(product_id)
@@ -206,11 +217,12 @@ class Catalogue:
     # ---- the pages --------------------------------------------------------------------
 
     def page(self, rel: str, *, title: str, items: list[Item], filters, current: str | None,
-             institution: dict | None = None, institutions=()) -> bytes:
+             institution: dict | None = None, institutions=(), script: str | None = None) -> bytes:
         depth = len(PurePosixPath(rel).parts) - 1
         base = "../" * depth
         html = self.env.get_template("catalogue.html.j2").render(
-            lang=SOURCE_LANG, dir=self.project.language(SOURCE_LANG)["dir"], s=self.s, csp=CSP, base=base,
+            lang=SOURCE_LANG, dir=self.project.language(SOURCE_LANG)["dir"], s=self.s,
+            csp=CSP_SCRIPT if script else CSP, script=script and base + script, base=base,
             title=title, groups=self.groups(items), filters=filters, current=current, institution=institution,
             institutions=institutions, policy_title=self.s["policy_name"], css=base + CSS, count=len(items))
         return html.encode()
@@ -260,8 +272,10 @@ class Catalogue:
         files: dict[str, bytes | None] = {
             CSS: (self.renderer.tokens_css("screen") +
                   (self.project.root / "styles" / "web.css").read_text(encoding="utf-8")).encode(),
+            JS: (self.project.root / "templates" / "web" / JS).read_bytes(),
+            # Only the whole catalogue filters in place: a filter page holds only its own files.
             "index.html": self.page("index.html", title=self.s["web_title"], items=general, filters=filters,
-                                    current=None, institutions=institutions),
+                                    current=None, institutions=institutions, script=JS),
         }
         for group in filters:
             for slug, label, field, value in group["options"]:
@@ -284,10 +298,22 @@ class Catalogue:
 
     def web_page(self, product: str, lang: str, items: list[Item]) -> bytes:
         """The product's web edition in `lang` (policyprint/web.py), linking to its PDFs beside it."""
+        from markupsafe import Markup, escape
+
+        from .render import fill
         from .web import WebEdition
 
-        pdfs = [{"href": PurePosixPath(i.href).name, "label": i.variant_label,
-                 "facts": f"{i.entry['pages']} {self.s['web_pages'].lower()}, {i.format}, {i.size}"} for i in items]
+        s = self.renderer.strings(lang)   # the page's language, not the catalogue's
+        locale = self.project.language(lang).get("locale", lang)
+        pdfs = [{"href": PurePosixPath(i.href).name,
+                 "label": self.variant_label(i.entry, s),
+                 # The size isolated: in Arabic, "A5، 61 كيلوبايت" would otherwise run together
+                 # left to right as "A5، 61" (the number takes the Latin letters' direction).
+                 "facts": Markup(fill(escape(s["web_pdf_facts"]), pages=str(i.entry["pages"]),
+                                      format=escape(format_name(i.entry.get("trim_mm") or (0, 0),
+                                                                s["web_landscape"])),
+                                      size=Markup("<bdi>%s</bdi>") % file_size(i.entry["bytes"], locale)))}
+                for i in items]
         return WebEdition(self.project, self.renderer).html(product, lang, CSP, pdfs).encode()
 
 

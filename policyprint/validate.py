@@ -280,7 +280,8 @@ def _hyphenation(project: Project) -> list[Problem]:
 # The placeholders each fixed word may use (filled by the `fill` filter); others take none.
 STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page"),
                        "web_howto_print": ("condition", "bleed"), "web_count": ("count",),   # the catalogue
-                       "web_changes_count": ("files", "pages")}
+                       "web_changes_count": ("files", "pages"),
+                       "web_pdf_facts": ("pages", "format", "size")}   # the web edition
 
 
 def _strings(project: Project) -> list[Problem]:

@@ -49,12 +49,22 @@ class WebEdition:
     def html(self, product: str, lang: str, csp: str, pdfs: list[dict]) -> str:
         from .render import dashes
 
-        context = self.renderer.context(Job(product, lang, "screen"))
-        d = context["policy"]["age_bands"]
-        s = context["s"]
-        age_desc = f"{d['frame']}: " + "; ".join(
-            f"{b['label']} ({dashes(b['ages']) if b['ages'] else s['web_no_ages']})" for b in d["bands"]) + \
-            f". {d['motto']}."
-        kind = self.project.product(product)["kind"]
-        return self.renderer.env.get_template(f"web/{kind}.html.j2").render(
-            context, csp=csp, pdfs=pdfs, age_desc=age_desc)
+        renderer = self.renderer
+        # The typo filter sets the text with the renderer's current typesetter: the page's
+        # language's (its quotes, its hyphenation), as Renderer.html does for a PDF; the
+        # caller's is put back after (the catalogue renders on with the same renderer).
+        previous = renderer.typeset, renderer.font_role
+        renderer.typeset = renderer.typesetter(lang)
+        renderer.font_role = self.project.language(lang).get("font", "text")
+        try:
+            context = renderer.context(Job(product, lang, "screen"))
+            d = context["policy"]["age_bands"]
+            s = context["s"]
+            age_desc = f"{d['frame']}: " + "; ".join(
+                f"{b['label']} ({dashes(b['ages']) if b['ages'] else s['web_no_ages']})" for b in d["bands"]) + \
+                f". {d['motto']}."
+            kind = self.project.product(product)["kind"]
+            return renderer.env.get_template(f"web/{kind}.html.j2").render(
+                context, csp=csp, pdfs=pdfs, age_desc=age_desc)
+        finally:
+            renderer.typeset, renderer.font_role = previous

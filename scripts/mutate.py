@@ -291,6 +291,25 @@ MUTATIONS: list[Mutation] = [
              "def pin_document_id(pdf: bytes) -> bytes:\n    return pdf",
              T("test_print", "test_document_id_is_pinned_and_rebuilds_are_identical"),
              "the press files' document id is left as WeasyPrint made it"),
+
+    # ---- the catalogue and the web edition (tests in a real browser) ----------------------------
+    Mutation("web-danish-typesetter", P + "web.py", "        renderer.typeset = renderer.typesetter(lang)",
+             '        renderer.typeset = renderer.typesetter("da")',
+             T("test_web_edition", "test_a_translated_page_has_its_own_words_dates_and_quotes"),
+             "a translated web page is set with the Danish typesetter (»quotes«)"),
+    Mutation("thumbnail-no-alt", "templates/web/catalogue.html.j2",
+             '<img src="{{ base }}{{ item.thumb }}" alt="" width="160">',
+             '<img src="{{ base }}{{ item.thumb }}" width="160">',
+             T("test_catalogue", "test_axe_finds_no_violations_and_nothing_is_blocked"),
+             "the catalogue's thumbnails have no alt (an axe-core violation)"),
+    Mutation("web-skip-link-left", "styles/web.css", ".skip { position: absolute; inset-inline-start: .5rem;",
+             ".skip { position: absolute; left: .5rem;",
+             T("test_catalogue", "test_arabic_pages_are_laid_out_right_to_left"),
+             "the skip link is placed by a physical property (on the left of an Arabic page)"),
+    Mutation("filters-not-in-place", "templates/web/catalogue.js", "        group.hidden = !match;",
+             "        group.hidden = false;",
+             T("test_catalogue", "test_filters_work_in_place_with_javascript"),
+             "catalogue.js hides no language group"),
 ]
 
 
@@ -305,6 +324,8 @@ def make_copy(dest: Path, source: Path = ROOT) -> Path:
         elif src.is_file():
             shutil.copy2(src, dest / name)
     (dest / ".venv").symlink_to(ROOT / ".venv")
+    if (ROOT / "node_modules").is_dir():   # axe-core, for the tests in a real browser (tests/browser.py)
+        (dest / "node_modules").symlink_to(ROOT / "node_modules")
     # .cache: the profile and the font instances are linked, but each copy writes its own
     # fonts.conf (policyprint/fonts.py names the copy's own paths in it): one shared file,
     # rewritten by each copy in turn, would point the others at folders already deleted.
@@ -325,8 +346,10 @@ def apply(mutation: Mutation, copy: Path) -> None:
                           f"mutation {mutation.name}: anchor found {count} times in {mutation.file}")
     mutated = text.replace(mutation.anchor, mutation.replacement)
     # A mutation must change behaviour, not break the module: a SyntaxError would fail every test
-    # that imports it, and count as caught without proving anything.
-    compile(mutated, str(path), "exec")
+    # that imports it, and count as caught without proving anything. (Python only: a template,
+    # stylesheet or script row changes one attribute or value, and its tests say what it broke.)
+    if path.suffix == ".py":
+        compile(mutated, str(path), "exec")
     path.write_text(mutated, encoding="utf-8")
 
 

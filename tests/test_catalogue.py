@@ -18,6 +18,10 @@ import browser as chromium
 from policyprint import build, catalogue
 from policyprint.output import Output
 
+ROOT = Path(__file__).resolve().parent.parent
+# Every language the pack is built in (a strings file each) has a policy.html.
+LANGS = sorted(p.stem for p in (ROOT / "content" / "strings").glob("*.yaml"))
+
 
 def manifest(output: Path) -> dict:
     return json.loads((output / "manifest.json").read_text(encoding="utf-8"))
@@ -101,14 +105,19 @@ def test_filters_are_pages_of_their_own(output):
     parents = (output / "filter" / "audience-parents.html").read_text(encoding="utf-8")
     main = parents.split("<main")[1]
     assert "leaflet-parents.screen.pdf" in main and "leaflet-staff" not in main and "policy.screen" not in main
-    assert '<a href="../filter/audience-parents.html" aria-current="page">' in parents
+    assert re.search(r'<a href="../filter/audience-parents.html"[^>]* aria-current="page">', parents)
     assert (output / "filter" / "lang-da.html").is_file()
     assert "<script" not in leaflets
 
 
 def test_every_link_and_image_resolves_and_every_pdf_is_linked(output):
+    """Over the whole site: the catalogue's pages and every language's web edition."""
+    pages = site_pages(output)
+    web = {f"{lang}/{name}.html" for lang in LANGS for name in ("policy", "leaflet-parents", "leaflet-staff",
+                                                                  "leaflet-youth")}
+    assert web <= {p.relative_to(output).as_posix() for p in pages}
     linked = set()
-    for page in site_pages(output):
+    for page in pages:
         for tag, url in parse(page).links:
             parts = urlsplit(url)
             if tag == "a" and parts.scheme in ("https", "mailto"):
@@ -123,6 +132,7 @@ def test_every_link_and_image_resolves_and_every_pdf_is_linked(output):
             linked.add(target.relative_to(output.resolve()).as_posix())
     missing = [a["path"] for a in pdf_entries(output) if a["path"] not in linked]
     assert missing == []
+    assert web <= linked and {"web.css", "catalogue.js"} <= linked   # each web page is linked, and what pages load
 
 
 def test_each_thumbnail_is_its_pdfs_first_page(output):
@@ -207,22 +217,23 @@ def test_a_cold_build_renders_no_page_and_keeps_each_version_to_compare_with(pro
 
 # ---- in a real browser (one Chromium for the session: conftest.py `browser`) ------------------------
 
-PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/policy.html",
-         "da/leaflet-staff.html",
-         "changes.html"]
+PAGES = ["index.html", "institutions/eksempel-klub/index.html", "filter/kind-leaflet.html", "da/leaflet-staff.html",
+         "ar/leaflet-parents.html", "changes.html"] + [f"{lang}/policy.html" for lang in LANGS]
 
 
 def open_page(browser, output: Path, rel: str) -> list[dict]:
     """Load output/rel from file:// (as an unzipped archive would be); the console's errors on the way
     (a blocked request, a missing file) are returned."""
     browser.get_log("browser")   # clear what earlier pages left
-    browser.get((output / rel).as_uri())
+    rel, _, fragment = rel.partition("#")
+    browser.get((output / rel).as_uri() + (f"#{fragment}" if fragment else ""))
     browser.execute_script("return document.readyState")
     return [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
 @pytest.mark.parametrize("rel", PAGES)
 def test_axe_finds_no_violations_and_nothing_is_blocked(browser, output, rel):
+    assert (output / rel).is_file(), rel
     errors = open_page(browser, output, rel)
     assert errors == [], f"{rel}: the browser reported {errors}"
     assert browser.execute_script("return document.styleSheets.length") == 1   # web.css loaded
@@ -234,15 +245,14 @@ def test_axe_finds_no_violations_and_nothing_is_blocked(browser, output, rel):
 
 
 @pytest.mark.parametrize("width", [320, 375, 1280])
-@pytest.mark.parametrize("rel", ["index.html", "institutions/eksempel-klub/index.html", "da/policy.html"])
+@pytest.mark.parametrize("rel", ["index.html", "institutions/eksempel-klub/index.html", "changes.html",
+                                 "da/policy.html", "ar/policy.html"])
 def test_screenshots_fit_the_width(browser, output, rel, width, tmp_path_factory):
     """Screenshots at a phone's and a desktop's width (kept in the test's folder: look at them);
     nothing is wider than the window (no sideways scrolling)."""
     open_page(browser, output, rel)
-    folder = tmp_path_factory.mktemp("screenshots", numbered=False) if not hasattr(
-        test_screenshots_fit_the_width, "folder") else test_screenshots_fit_the_width.folder
-    test_screenshots_fit_the_width.folder = folder
-    shot = chromium.screenshot(browser, width, folder / f"{rel.replace('/', '_')}.{width}.png")
+    name = f"{rel.replace('/', '_')}.{width}.png"
+    shot = chromium.screenshot(browser, width, screenshot_folder(tmp_path_factory) / name)
     image = Image.open(shot)
     assert image.width == width and image.height > 600
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -257,10 +267,18 @@ def test_screenshots_fit_the_width(browser, output, rel, width, tmp_path_factory
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def screenshot_folder(tmp_path_factory) -> Path:
+    """One folder for the session's screenshots (pytest's basetemp/screenshots: look at them)."""
+    folder = tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])"
 
 
-@pytest.mark.parametrize("rel", ["index.html", "institutions/eksempel-klub/index.html", "da/policy.html"])
+@pytest.mark.parametrize("rel", ["index.html", "institutions/eksempel-klub/index.html", "da/policy.html",
+                                 "ar/policy.html", "ar/leaflet-parents.html"])
 def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(browser, output, rel):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
@@ -286,10 +304,132 @@ def test_keyboard_reaches_every_link_in_order_with_a_visible_focus(browser, outp
     assert 'class="skip"' in expected[0] and 'href="#indhold"' in expected[0]
 
 
+@pytest.mark.parametrize("rel", ["ar/policy.html", "ar/leaflet-parents.html"])
+def test_arabic_pages_are_laid_out_right_to_left(browser, output, rel):
+    """`lang` and `dir` on html; the page runs right to left, and the contents and the PDF links start at
+    the column's right edge, as a Danish page's start at its left; the logo (a picture) stays as drawn."""
+    open_page(browser, output, rel)
+    assert browser.execute_script("return [document.documentElement.lang, document.documentElement.dir]") == \
+        ["ar", "rtl"]
+    layout = browser.execute_script("""
+        const box = e => e.getBoundingClientRect(), nav = document.querySelector('nav.toc');
+        const column = box(nav), cs = getComputedStyle(nav);
+        const inner = [column.left + parseFloat(cs.paddingLeft), column.right - parseFloat(cs.paddingRight)];
+        return {direction: getComputedStyle(document.body).direction, inner: inner,
+                main: getComputedStyle(document.querySelector('main')).direction,
+                headings: [...nav.querySelectorAll('h2')].map(e => [box(e).left, box(e).right]),
+                links: [...nav.querySelectorAll('li a')].map(a => [box(a).left, box(a).right]),
+                logo: getComputedStyle(document.querySelector('.logo')).direction}""")
+    assert layout["direction"] == "rtl" and layout["main"] == "rtl" and layout["logo"] == "ltr"
+    left, right = layout["inner"]
+    # The headings span the column; each link starts at its right edge (past the list's number) and ends
+    # far from the left one.
+    assert all(abs(h_right - right) <= 1 for _, h_right in layout["headings"]), layout
+    assert all(abs(a_right - right) < 40 and a_left > left + 100 for a_left, a_right in layout["links"]), layout
+    # The skip link shows at the top right when it has the focus.
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    skip = browser.execute_script("const r = document.activeElement.getBoundingClientRect();"
+                                  "return [document.activeElement.className, r.left, r.right, innerWidth]")
+    assert skip[0] == "skip" and skip[2] > skip[3] - 40 and skip[1] > skip[3] / 2, skip
+
+
+def test_a_danish_page_starts_at_the_left(browser, output):
+    """The same measure on a left-to-right page: what the Arabic test sees is the direction, not the layout."""
+    open_page(browser, output, "da/policy.html")
+    left = browser.execute_script("""
+        const nav = document.querySelector('nav.toc'), c = nav.getBoundingClientRect();
+        const inner = c.left + parseFloat(getComputedStyle(nav).paddingLeft);
+        return [...nav.querySelectorAll('li a')].every(a => Math.abs(a.getBoundingClientRect().left - inner) < 40)""")
+    assert left is True
+
+
+# ---- the filters, with JavaScript and without ------------------------------------------------------
+
+
+def shown_files(browser) -> list[str]:
+    """The files the open catalogue page shows (hidden ones left out), as paths inside output/."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('main .file-link')].filter(a => a.getClientRects().length > 0)"
+        ".map(a => a.getAttribute('href').replace(/^(\\.\\.\\/)+/, ''))")
+
+
+def filter_page(output: Path, slug: str) -> tuple[list[str], str, str]:
+    """A filter page as the build wrote it: its files (paths inside output/), its h1 and its count."""
+    page = (output / "filter" / f"{slug}.html").read_text(encoding="utf-8")
+    main = page.split("<main", 1)[1]
+    files = [href.removeprefix("../") for href in re.findall(r'<a class="file-link" href="([^"]+)"', main)]
+    h1 = html.unescape(re.search(r"<h1>(.*?)</h1>", page).group(1))
+    count = html.unescape(re.search(r'<p class="count"[^>]*>(.*?)</p>', page).group(1))
+    return files, h1, count
+
+
+def test_filters_work_in_place_with_javascript(browser, output):
+    """index.html runs catalogue.js (its own file, allowed by the CSP, no inline script): each filter
+    link shows, on the same page, exactly the files of its filter page, with its heading and count;
+    the address keeps the choice for the back button; "all" shows everything again."""
+    index = (output / "index.html").read_text(encoding="utf-8")
+    csp = html.unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', index).group(1))
+    assert "script-src 'self'" in csp and "unsafe" not in csp
+    assert re.findall(r"<script[^>]*>", index) == ['<script src="catalogue.js" defer>']
+    assert (output / "catalogue.js").read_bytes() == (ROOT / "templates" / "web" / "catalogue.js").read_bytes()
+    assert "<script" not in (output / "filter" / "lang-ar.html").read_text(encoding="utf-8")
+    assert open_page(browser, output, "index.html") == []   # the script loaded from file://: nothing blocked
+    everything = shown_files(browser)
+    slugs = browser.execute_script("return [...document.querySelectorAll('nav.filters a[data-field]')]"
+                                   ".map(a => a.dataset.slug)")
+    assert len(slugs) >= 8 and "lang-ar" in slugs and "audience-parents" in slugs and "kind-poster" in slugs
+    from selenium.webdriver.common.by import By
+
+    for slug in slugs:
+        browser.find_element(By.CSS_SELECTOR, f'nav.filters a[data-slug="{slug}"]').click()
+        files, h1, count = filter_page(output, slug)
+        assert browser.current_url == (output / "index.html").as_uri() + f"#{slug}"
+        assert shown_files(browser) == files, slug
+        assert browser.find_element(By.TAG_NAME, "h1").text == h1
+        assert browser.find_element(By.CSS_SELECTOR, "main .count").text == count
+        current = browser.find_elements(By.CSS_SELECTOR, 'nav.filters a[aria-current="page"]')
+        assert [a.get_attribute("data-slug") for a in current] == [slug]
+    browser.back()   # the previous choice again
+    assert browser.current_url.endswith(f"#{slugs[-2]}") and shown_files(browser) == filter_page(output, slugs[-2])[0]
+    browser.find_element(By.CSS_SELECTOR, 'nav.filters a[data-slug=""]').click()
+    assert shown_files(browser) == everything and browser.current_url == (output / "index.html").as_uri()
+    # A bookmark of a choice opens with it; the keyboard's Enter works as a click.
+    open_page(browser, output, "index.html#lang-en")
+    assert shown_files(browser) == filter_page(output, "lang-en")[0]
+    from selenium.webdriver.common.keys import Keys
+
+    browser.find_element(By.CSS_SELECTOR, 'nav.filters a[data-slug="kind-leaflet"]').send_keys(Keys.ENTER)
+    assert shown_files(browser) == filter_page(output, "kind-leaflet")[0]
+
+
+def test_filter_links_work_without_javascript(browser, output):
+    """With scripts off, a filter link opens its own page, which shows its files and marks itself."""
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    try:
+        open_page(browser, output, "index.html")
+        browser.find_element(By.CSS_SELECTOR, 'nav.filters a[data-slug="lang-ar"]').click()
+        assert browser.current_url == (output / "filter" / "lang-ar.html").as_uri()
+        links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "main .file-link")]
+        assert links and all("/output/ar/" in href for href in links)
+        current = browser.find_elements(By.CSS_SELECTOR, 'nav.filters a[aria-current="page"]')
+        assert [a.get_attribute("data-slug") for a in current] == ["lang-ar"]
+        browser.find_element(By.CSS_SELECTOR, 'nav.filters a[data-slug="kind-poster"]').click()
+        assert browser.current_url == (output / "filter" / "kind-poster.html").as_uri()
+        assert all("/poster-" in a.get_attribute("href")
+                   for a in browser.find_elements(By.CSS_SELECTOR, "main .file-link"))
+    finally:
+        browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+
+
 # ---- the proofing view: what the last build changed -----------------------------------------------
 
 
-def test_changed_pages_are_found_recorded_and_shown(built, tmp_path, browser):
+def test_changed_pages_are_found_recorded_and_shown(built, tmp_path, browser, tmp_path_factory):
     """An edit to one poster's title: its screen file's page 1 changes, within the title's area;
     changes.html shows it before and after (and passes axe); the manifest records changed_pages;
     a build that changes nothing keeps that record."""
@@ -324,6 +464,9 @@ def test_changed_pages_are_found_recorded_and_shown(built, tmp_path, browser):
     assert errors == []
     violations = chromium.axe_violations(browser)
     assert violations == [], f"axe-core on changes.html:\n{chromium.describe(violations)}"
+    for width in (375, 1280):   # the view with a change in it (the session's build has none): look at it
+        shot = chromium.screenshot(browser, width, screenshot_folder(tmp_path_factory) / f"changes-shown.{width}.png")
+        assert Image.open(shot).width == width
     (root / "content" / "site.yaml").open("a", encoding="utf-8").write("\n# no change\n")
     build(root, products=("poster-vision",), variants=("screen",))
     assert (output / "changes.html").read_text(encoding="utf-8") == page

@@ -3,6 +3,7 @@ as the PDF. In the browser it is checked by tests/test_catalogue.py (axe, screen
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -130,3 +131,65 @@ def test_each_leaflet_has_a_web_page_quoting_the_policy_by_id(built):
         assert 'href="policy.html"' in html and 'href="../index.html"' in html and " style=" not in html
     staff = (output / "da" / "leaflet-staff.html").read_text(encoding="utf-8")
     assert '<desc id="age-bands-desc">' in staff and '<table class="age-table">' in staff
+
+
+def visible_text(html: str) -> str:
+    """The page's text and the attributes a reader hears (alt, title, aria-label, meta content)."""
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.parts += [v for k, v in attrs if k in ("alt", "title", "aria-label", "content") and v]
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return re.sub(r"[\s\u00a0\u202f]+", " ", " ".join(parser.parts).replace("\u00ad", ""))
+
+
+@pytest.mark.parametrize("lang", ["en", "uk", "ar"])
+def test_a_translated_page_has_its_own_words_dates_and_quotes(built, lang):
+    """No Danish leftovers: the date is Babel's for the page's locale, the fixed words are the
+    language's strings file's (the PDFs' labels and facts too), and the quotes are the language's."""
+    from babel.dates import format_date
+
+    from policyprint.catalogue import format_name
+
+    content = built / "content"
+    da = yaml.safe_load((content / "strings" / "da.yaml").read_text(encoding="utf-8"))
+    own = yaml.safe_load((content / "strings" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    language = next(entry for entry in yaml.safe_load((content / "languages.yaml").read_text(encoding="utf-8"))
+                    ["languages"] if entry["code"] == lang)
+    date = yaml.safe_load((content / "policy.yaml").read_text(encoding="utf-8"))["meta"]["date"]
+    published = re.sub(r"[\s\u00a0\u202f]+", " ", format_date(date, format="long", locale=language["locale"]))
+    entries = {a["path"]: a for a in json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
+               ["artifacts"]}
+    pages = sorted((built / "output" / lang).glob("*.html"))
+    assert [p.stem for p in pages] == ["leaflet-parents", "leaflet-staff", "leaflet-youth", "policy"]
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        text = visible_text(html)
+        assert f'<html lang="{lang}" dir="{language["dir"]}">' in html
+        assert f"{own['published']} {published}" in text, page.name
+        danish = [key for key, value in da.items() if value != own[key] and len(re.sub(r"\{\w+\}", "", value)) > 3
+                  and any(len(part) > 3 and part in text for part in re.split(r"\{\w+\}", value))]
+        assert danish == [], f"{lang}/{page.name}: Danish words of strings/da.yaml {danish}"
+        assert not re.search(r"\b\d+\. (januar|februar|marts|april|maj|juni|juli|august|september|oktober|"
+                             r"november|december)\b", text), page.name
+        for variant in ("screen", "booklet", "print"):
+            entry = entries[f"{lang}/{page.stem}.{variant}.pdf"]
+            link = re.search(rf'<li><a href="{page.stem}\.{variant}\.pdf">(.*?)</a> \((.*?)\)</li>', html)
+            assert link.group(1) == own[f"web_variant_{variant}"]
+            facts = own["web_pdf_facts"].format(pages=entry["pages"], format=format_name(
+                entry["trim_mm"], own["web_landscape"]), size="SIZE")
+            shown = re.sub(r"</?bdi>", "", link.group(2)).replace("\u00a0", " ")   # the size is isolated
+            assert re.fullmatch(re.escape(facts).replace("SIZE", r"\d+[^,،]*"), shown), shown
+    # The typesetter is the language's: its quotation marks around the motto, not the Danish »…«.
+    opening, closing = language["quotes"]
+    motto = re.search(r'<p class="motto">(.*?)</p>', (built / "output" / lang / "policy.html").read_text(
+        encoding="utf-8"), re.S).group(1)
+    assert motto.startswith(opening) and motto.endswith(closing), motto
