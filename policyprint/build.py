@@ -23,7 +23,7 @@ from .errors import BuildError, PolicyprintError
 from .output import Output, OutputFault, close_inherited_lock, contained, refuse_link
 from .output import build_lock as _output_lock
 from .plan import ALL_VARIANTS, BOOKLET_SHEET_MM, PAGE_SIZES_MM, POSTER_SIZES, Job, plan
-from .project import Project, load_project
+from .project import SOURCE_LANG, Project, load_project
 from .runner import JobResult, JobRunner
 
 TOOL = f"policyprint {__version__}"
@@ -444,6 +444,21 @@ def stale_files(out: Output, producible: set[str]) -> list[str]:
     return sorted(rel for rel in out.entries if rel not in producible)
 
 
+def translation_record(project: Project, job) -> dict:
+    """A translated file's entries, for the manifest: how many it uses, how many of them are
+    draft and how many stale (the catalogue says why a file is a draft)."""
+    if job.lang == SOURCE_LANG:
+        return {}
+    from .render import Renderer
+
+    renderer = Renderer.shared(project)
+    missing, unapproved = renderer.translation_state(job)
+    stale = renderer.stale_ids(job)
+    return {"translation": {"file": f"content/translations/{job.lang}.yaml",
+                            "entries": len(renderer.used_ids(job.product)), "missing": len(missing),
+                            "draft": len(set(unapproved) - set(stale)), "stale": len(stale)}}
+
+
 def artifact(project: Project, result: JobResult) -> dict:
     job = result.job
     product = project.product(job.product)
@@ -457,6 +472,7 @@ def artifact(project: Project, result: JobResult) -> dict:
                                             else PAGE_SIZES_MM[job.size or product["size"]]),
         "bytes": result.bytes,
         "sha256": result.sha256, "warnings": result.warnings,
+        **translation_record(project, job),
         "type_pt": round(result.fit_pt, 2) if result.fit_pt else None,  # a poster's fitted type size
         # A written file passed every check; a failed one is never written.
         "preflight": {"checks": result.checks, "findings": []},

@@ -122,6 +122,8 @@ class Catalogue:
     # ---- the data -----------------------------------------------------------------
 
     def items(self) -> list[Item]:
+        from .render import fill
+
         products = {p["id"]: p for p in self.project.products}
         items = []
         for rel, entry in self.out.entries.items():
@@ -129,9 +131,10 @@ class Catalogue:
                 continue
             product = products[entry["product"]]
             status = entry.get("status") or "approved"
-            reason = entry.get("status_reason") or entry.get("reason") or ""
-            if isinstance(reason, list):
-                reason = ", ".join(map(str, reason))
+            translation = entry.get("translation") or {}
+            reason = fill(self.s["web_status_reason"], **{k: str(translation[k]) for k in ("draft", "stale",
+                                                                                            "entries", "file")}) \
+                if status == "draft" and translation else ""
             items.append(Item(
                 entry=entry, product=product, title=product["title"], href=rel, thumb=thumb_path(entry["sha256"]),
                 variant_label=self.variant_label(entry, self.s),

@@ -16,9 +16,6 @@ from markupsafe import Markup, escape
 from .plan import PAGE_SIZES_MM, Job
 from .project import SOURCE_LANG, Project
 
-DANISH_MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli",
-                 "august", "september", "oktober", "november", "december")
-
 _QUOTED = re.compile(r'"([^"]*)"')
 
 # Danish dashes, set by the typesetter; the YAML keeps the text as written.
@@ -97,11 +94,6 @@ def placeholders(template: str) -> list[str]:
         if name is not None:
             found.append(name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
     return found
-
-
-def date_da(value: dt.date) -> str:
-    """Format a date the Danish way: 1. januar 2026 (no line break after "1.")."""
-    return f"{value.day}.\u00a0{DANISH_MONTHS[value.month - 1]} {value.year}"
 
 
 def date_long(value: dt.date, locale: str) -> str:
@@ -251,7 +243,7 @@ class Renderer:
             # globals of the renderer it was first imported for: load the templates afresh
             # (from the bytecode cache) so that this renderer's are used.
             self.env.cache.clear()
-        self.env.filters.update(typo=self._typo, date_da=date_da, number_da=number_da, css_str=css_str,
+        self.env.filters.update(typo=self._typo, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
                                 svg_text=visual, svg_label=self.svg_label)

@@ -281,6 +281,7 @@ def _hyphenation(project: Project) -> list[Problem]:
 STRING_PLACEHOLDERS = {"qr_alt": ("url",), "toc_link": ("title", "page"),
                        "web_howto_print": ("condition", "bleed"), "web_count": ("count",),   # the catalogue
                        "web_changes_count": ("files", "pages"),
+                       "web_status_reason": ("draft", "stale", "entries", "file"),
                        "web_pdf_facts": ("pages", "format", "size")}   # the web edition
 
 

@@ -86,6 +86,14 @@ def test_catalogue_lists_every_file_with_its_facts_and_how_to_print(output):
     assert "<dd>12</dd>" in policy and "<dd>A4</dd>" in policy and "Godkendt" in policy
     booklet = re.search(r'href="da/leaflet-parents.booklet.pdf".*?</li>', index, re.S).group(0)
     assert "<dd>A4 liggende</dd>" in booklet
+    # A translation's status says why it is a draft: its entries, from the manifest.
+    [arabic] = [a for a in general if a["path"] == "ar/leaflet-parents.screen.pdf"]
+    counts = arabic["translation"]
+    assert arabic["status"] == "draft" and counts["draft"] + counts["stale"] > 0 and counts["missing"] == 0
+    card = re.search(r'href="ar/leaflet-parents.screen.pdf".*?</li>', index, re.S).group(0)
+    assert (f"Kladde: {counts['draft']} af {counts['entries']} oversatte tekster er kladder, {counts['stale']} er "
+            f"forældede (content/translations/ar.yaml)") in html.unescape(card)
+    assert "translation" not in next(a for a in general if a["path"] == "da/policy.screen.pdf")
 
 
 def test_each_institution_has_a_page_with_its_own_files(output):
