@@ -7,6 +7,7 @@ import functools
 import importlib
 import re
 from functools import cached_property
+from typing import Callable
 from pathlib import Path
 
 import jinja2
@@ -31,6 +32,21 @@ _SUSPENDED = re.compile(r"(?<![\w<])(\w+-) (og|eller)\b")
 # A paragraph's last word, kept whole (never hyphenated), unless it carries markup.
 _LAST_WORD = re.compile(r"(\S+)\s*\Z")
 _MARKUP_CHARS = re.compile(r"[*\[\]()]")
+# Right-to-left text: a run of Latin letters and digits (a name, "0–25", "44 77 20 00") is set
+# in its own left-to-right span. The page looks the same (the bidi algorithm gives the run its
+# place), but each run is then its own text box, drawn in reading order, so that text
+# extraction (pypdf keeps the text boxes in the order they are drawn) reads the line in order.
+# Guillemets (and the middle dot) are neutral to the bidi algorithm but left-to-right to pypdf:
+# each is a box of its own too (without dir, so that the right-to-left line still mirrors it).
+# A neutral character (. : –) at the end of a box is drawn first (at the box's left), and pypdf
+# gives it the direction of the box read before, so after a list number or a Latin name it lands
+# at the wrong end of the line: each such punctuation mark is a box too. (A space cannot be: a
+# box of a lone space is not drawn, and pypdf sees no word gap in a right-to-left line.)
+_RTL_BOXED = re.compile(r"([A-Za-z0-9\u00c0-\u024f](?:[A-Za-z0-9\u00c0-\u024f .,:/@\u2013-]*[A-Za-z0-9\u00c0-\u024f])?)"
+                        r"|[\u00ab\u00bb\u00b7.:;!?()\u2013]")
+# A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
+# (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
+_SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
 
 
 def dashes(text: str) -> str:
@@ -127,9 +143,10 @@ class Typesetter:
     """Danish typography for content text: quotes, hyphenation exceptions, inline markup."""
 
     def __init__(self, exceptions: list[dict[str, str]], quotes: tuple[str, str] = ("»", "«"),
-                 dictionary: str | None = "da_DK"):
+                 dictionary: str | None = "da_DK", rtl: bool = False):
         self.quotes = quotes
         self.dictionary = dictionary
+        self.rtl = rtl
         words = {}
         for entry in exceptions:
             words.update(entry)
@@ -152,7 +169,28 @@ class Typesetter:
     def _text_html(self, text: str) -> str:
         """Plain text as HTML, with the hyphenation exceptions applied and suspended hyphens kept
         with their conjunction."""
+        if self.rtl:
+            return self._rtl_html(text, self._words_html)
         return _SUSPENDED.sub(r'<span class="nowrap">\1 \2</span>', self._words_html(text))
+
+    @staticmethod
+    def _rtl_html(text: str, html: Callable[[str], str]) -> str:
+        """Right-to-left text as HTML: each left-to-right run in a span of its own (_RTL_BOXED), and
+        a short word kept with the next (no line of one particle).
+
+        Words are kept together by a space and a word joiner (U+2060, which prints nothing and
+        forbids the break after the space), not by a no-break space: pypdf takes U+00A0 for a
+        left-to-right character and reorders the words around it, and a no-wrap span would
+        make a text box of its own (see _RTL_BOXED)."""
+        text = _SHORT_WORD.sub("\\1\u00a0", text).replace("\u00a0", " \u2060")
+        out, pos = [], 0
+        for m in _RTL_BOXED.finditer(text):
+            out.append(html(text[pos:m.start()]))
+            ltr = ' dir="ltr"' if m.group(1) else ""
+            out.append(f'<span{ltr}>{html(m.group())}</span>')
+            pos = m.end()
+        out.append(html(text[pos:]))
+        return "".join(out)
 
     def _words_html(self, text: str) -> str:
         if self.keep_whole:
@@ -180,7 +218,7 @@ class Typesetter:
         import pyphen
 
         if self.dictionary is None:
-            return str(escape(text))
+            return self._rtl_html(text, lambda part: str(escape(part))) if self.rtl else str(escape(text))
         dictionary = pyphen.Pyphen(lang=self.dictionary)
         return "".join(dictionary.inserted(part, "\u00ad") if len(part) >= self.LONG_WORD else part
                        for part in re.split(r"(\w+)", str(escape(text))))
@@ -191,7 +229,7 @@ class Typesetter:
         text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", dashes(text))
         if not hyphenate:
             return Markup(render_inline(text, self._long_words_html))
-        last = _LAST_WORD.search(text)
+        last = _LAST_WORD.search(text) if self.dictionary else None   # nothing to keep whole unhyphenated
         if last and not _MARKUP_CHARS.search(last.group(1)):
             # Never hyphenate a paragraph's last word: a lone word-tail on the last line reads badly.
             head, tail = text[:last.start(1)], text[last.start(1):].rstrip()
@@ -337,7 +375,8 @@ class Renderer:
             dictionary = language.get("hyphenation", "none")
             exceptions = self.project.data("hyphenation")["exceptions"] if lang == SOURCE_LANG else []
             self.typesetters[lang] = Typesetter(exceptions, language_quotes(language),
-                                                None if dictionary == "none" else dictionary)
+                                                None if dictionary == "none" else dictionary,
+                                                rtl=language.get("dir") == "rtl")
         return self.typesetters[lang]
 
     def localised(self, lang: str):
