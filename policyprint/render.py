@@ -14,6 +14,7 @@ import jinja2
 import segno
 from markupsafe import Markup, escape
 
+from .bidi import LTR_RUN
 from .plan import PAGE_SIZES_MM, Job
 from .project import SOURCE_LANG, Project
 
@@ -42,8 +43,7 @@ _MARKUP_CHARS = re.compile(r"[*\[\]()]")
 # gives it the direction of the box read before, so after a list number or a Latin name it lands
 # at the wrong end of the line: each such punctuation mark is a box too. (A space cannot be: a
 # box of a lone space is not drawn, and pypdf sees no word gap in a right-to-left line.)
-_RTL_BOXED = re.compile(r"([A-Za-z0-9\u00c0-\u024f](?:[A-Za-z0-9\u00c0-\u024f .,:/@\u2013-]*[A-Za-z0-9\u00c0-\u024f])?)"
-                        r"|[\u00ab\u00bb\u00b7.:;!?()\u2013]")
+_RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()\u2013]")
 # A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
 # (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
 _SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
@@ -282,8 +282,6 @@ class Renderer:
     def _bind(self) -> None:
         """Point the environment's filters and globals at this renderer (a shared environment
         may have served another Renderer of the same folder since)."""
-        from .bidi import visual
-
         if getattr(self.env, "policyprint_owner", None) is not None:
             # An imported template (partials/…) keeps, in its cached module, the filters and
             # globals of the renderer it was first imported for: load the templates afresh
@@ -292,7 +290,7 @@ class Renderer:
         self.env.filters.update(typo=self._typo, date_da=date_da, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
-                                svg_text=visual, svg_label=self.svg_label)
+                                svg_label=self.svg_label)
         self.env.policyprint_owner = self
 
     def _typo(self, text, hyphenate: bool = True):
@@ -349,22 +347,29 @@ class Renderer:
 
     def svg_label(self, text: str, x: float, y: float, size: float, fill: str, bold: bool = False,
                   family: str = "Noto Sans") -> Markup:
-        """A diagram label: SVG text, or, for Arabic, its glyph outlines (policyprint/bidi.py)."""
-        from .bidi import has_arabic, outlines, visual
+        """A diagram label: SVG text, or, for Arabic, its shaped glyph outlines (policyprint/bidi.py)."""
+        from .bidi import has_arabic, outlines
 
-        shown = visual(text)
         if has_arabic(text):
-            face = min((f for f in self.text_faces if f["style"] == "normal"),
-                       key=lambda f: abs(f["weight"] - (700 if bold else 400)))
-            return Markup(outlines(shown, str(face["path"]), float(x), float(y), float(size), str(fill)))
+            return Markup(outlines(str(text), self._face_path(bold), float(x), float(y), float(size), str(fill)))
         weight = ' font-weight="700"' if bold else ""
         return Markup(f'<text direction="ltr" x="{x}" y="{y}" font-family="{escape(family)}"{weight} '
-                      f'font-size="{size}" fill="{fill}">{escape(shown)}</text>')
+                      f'font-size="{size}" fill="{fill}">{escape(text)}</text>')
+
+    def _face_path(self, bold: bool) -> str:
+        """The upright face of the document's font nearest to regular or bold."""
+        face = min((f for f in self.text_faces if f["style"] == "normal"),
+                   key=lambda f: abs(f["weight"] - (700 if bold else 400)))
+        return str(face["path"])
 
     def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
-        """How wide text sets in the language's brand font, in points: diagrams place their labels with it."""
+        """How wide text sets in the language's brand font, in points: diagrams place their labels with it.
+        Arabic is measured as HarfBuzz shapes it (policyprint/bidi.py), as it is drawn."""
+        from .bidi import has_arabic, width
         from .fonts import text_width
 
+        if has_arabic(text):
+            return width(str(text), self._face_path(bold), float(size_pt))
         return text_width(self.text_faces, str(text), float(size_pt), 700 if bold else 400)
 
     def typesetter(self, lang: str) -> Typesetter:
@@ -435,16 +440,14 @@ class Renderer:
         import math
         from urllib.parse import quote
 
-        from .bidi import visual
-
-        # SVG text is set letter by letter: an Arabic word is joined and drawn as outlines (svg_label).
+        # SVG text is set letter by letter: an Arabic word is shaped and drawn as outlines (svg_label).
         language = self.project.language(job.lang)
         family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
         diagonal = math.hypot(w, h)
-        size = min(0.55 * diagonal / max(self.text_width(visual(draft_word), 1.0, bold=True), 0.5), w * 0.3)
+        size = min(0.55 * diagonal / max(self.text_width(draft_word, 1.0, bold=True), 0.5), w * 0.3)
         angle = -math.degrees(math.atan2(h, w))
-        text_w = self.text_width(visual(draft_word), size, bold=True)
+        text_w = self.text_width(draft_word, size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
                                round(size, 2), colour, bold=True, family=family)

@@ -438,3 +438,41 @@ def test_each_language_is_typeset_by_its_own_typesetter_in_imported_templates(la
     assert "»" not in english and "«" not in english and "“" in english
     assert '<span class="nohyphen">Ballerup</span>' not in arabic
     assert "Ballerup Kommune" in arabic
+
+
+def test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word():
+    """Right-to-left text: each Latin or digit run is a left-to-right box, each guillemet and
+    punctuation mark a box (pypdf reads boxes in the order drawn), a short particle is kept
+    with the next word by a word joiner, and no U+00A0 is set (pypdf reads it as a
+    left-to-right letter and reorders the words around it)."""
+    from policyprint.render import Renderer
+
+    typeset = Renderer(load_project(Path(__file__).resolve().parent.parent)).typesetter("ar")
+    html = str(typeset('أن نستقبل الأطفال في Ballerup Kommune من 0-25 سنة. "مجتمعات للجميع - الجميع معا"'))
+    assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
+                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060<span>–</span> الجميع معا<span>»</span>')
+    assert "\u00a0" not in str(typeset("في البيت - وفي المدرسة"))
+
+
+def test_arabic_svg_labels_are_shaped_by_harfbuzz_in_bidi_order():
+    """Diagram labels and the watermark: python-bidi orders the runs ("0–5" stays 0–5 at the
+    right end of "0–5 سنوات"; it read "5–0" before), HarfBuzz shapes them with the font
+    (lam-alef is the font's ligature glyph, not two letters side by side)."""
+    from fontTools.ttLib import TTFont
+
+    from policyprint import bidi
+    from policyprint.render import Renderer
+
+    renderer = Renderer(load_project(Path(__file__).resolve().parent.parent))
+    renderer.font_role = "arabic"
+    path = renderer._face_path(False)
+    assert bidi.visual_runs("0–5 سنوات") == [(" سنوات", True), ("0–5", False)]
+    glyphs, advance = bidi.shape("0–5 سنوات", path)
+    assert [name for name, _, _ in glyphs[-3:]] == ["zero", "endash", "five"]
+    assert [x for _, x, _ in glyphs] == sorted(x for _, x, _ in glyphs) and advance > 0
+    cmap = TTFont(path).getBestCmap()
+    lam_alef = [name for name, _, _ in bidi.shape("لا", path)[0]]
+    assert cmap[ord("ل")] not in lam_alef and cmap[ord("ا")] not in lam_alef
+    assert renderer.text_width("لا", 10) == bidi.width("لا", path, 10)
+    svg = str(renderer.svg_label("مسودة", 0, 0, 10, "#000"))
+    assert svg == str(renderer.svg_label("مسودة", 0, 0, 10, "#000")) and svg.count("<path ") == 5
