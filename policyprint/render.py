@@ -39,11 +39,13 @@ _MARKUP_CHARS = re.compile(r"[*\[\]()]")
 # extraction (pypdf keeps the text boxes in the order they are drawn) reads the line in order.
 # Guillemets (and the middle dot) are neutral to the bidi algorithm but left-to-right to pypdf:
 # each is a box of its own too (without dir, so that the right-to-left line still mirrors it).
-# A neutral character (. : –) at the end of a box is drawn first (at the box's left), and pypdf
+# A neutral character (. : ;) at the end of a box is drawn first (at the box's left), and pypdf
 # gives it the direction of the box read before, so after a list number or a Latin name it lands
-# at the wrong end of the line: each such punctuation mark is a box too. (A space cannot be: a
-# box of a lone space is not drawn, and pypdf sees no word gap in a right-to-left line.)
-_RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()\u2013]")
+# at the wrong end of the line: each such punctuation mark is a box too. (Not a dash: WeasyPrint
+# breaks a line between boxes after a space even before a word joiner, so the dash kept with the
+# word before it would start the next line. Not a space: a box of a lone space is not drawn,
+# and pypdf sees no word gap in a right-to-left line.)
+_RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()]")
 # A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
 # (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
 _SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
@@ -435,8 +437,8 @@ class Renderer:
         return title
 
     def watermark_css(self, job: Job, draft_word: str, width_mm: float, height_mm: float) -> str:
-        """A diagonal watermark on every page, as the pages' background image: WeasyPrint draws
-        backgrounds as artifacts, so it is never read out as content."""
+        """A diagonal watermark on every page, over the content, as the background image of a
+        fixed box: WeasyPrint draws backgrounds as artifacts, so it is never read out as content."""
         import math
         from urllib.parse import quote
 
@@ -455,10 +457,14 @@ class Renderer:
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
                f'{label}</g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
-        rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
-                f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')
-        # Named pages set their own background colour (pages.css); the image goes on all of them.
-        return "\n".join(f"@page{name} {{ {rule} }}" for name in ("", " cover", " opener", " back"))
+        # Over the content, not behind it: as the pages' background it was hidden by every card,
+        # band and photo. A fixed box is drawn on every page; its background image is drawn as an
+        # artifact (never read out), and the box has no content to tag. Half transparent, so the
+        # text under it still reads.
+        return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
+                f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
+                f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; '
+                f'opacity: 0.45; z-index: 100; }}')
 
     def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""

@@ -450,7 +450,7 @@ def test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word():
     typeset = Renderer(load_project(Path(__file__).resolve().parent.parent)).typesetter("ar")
     html = str(typeset('أن نستقبل الأطفال في Ballerup Kommune من 0-25 سنة. "مجتمعات للجميع - الجميع معا"'))
     assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
-                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060<span>–</span> الجميع معا<span>»</span>')
+                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060– الجميع معا<span>»</span>')
     assert "\u00a0" not in str(typeset("في البيت - وفي المدرسة"))
 
 
@@ -476,3 +476,53 @@ def test_arabic_svg_labels_are_shaped_by_harfbuzz_in_bidi_order():
     assert renderer.text_width("لا", 10) == bidi.width("لا", path, 10)
     svg = str(renderer.svg_label("مسودة", 0, 0, 10, "#000"))
     assert svg == str(renderer.svg_label("مسودة", 0, 0, 10, "#000")) and svg.count("<path ") == 5
+
+
+def _chars(pdf: Path, page: int) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The characters of a page with their boxes (left, bottom, right, top), in points."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        text = doc[page].get_textpage()
+        return [(text.get_text_range(i, 1), text.get_charbox(i)) for i in range(text.count_chars())]
+    finally:
+        doc.close()
+
+
+def test_arabic_leaflets_are_mirrored_where_the_review_found_them_left_to_right(built):
+    """An Arabic reader's review: the parents' theme tiles ran left to right (1 at the top left),
+    the commitment cards' numbers stood outside the cards at the right, and the URL under the
+    back page's QR code ran out of the type area towards the page's left edge."""
+    tiles = {ch: box for ch, box in _chars(built / "output/ar/leaflet-parents.screen.pdf", 1) if ch in "1234"}
+    assert tiles["1"][0] > tiles["2"][0] and tiles["3"][0] > tiles["4"][0]      # 1 right of 2, 3 right of 4
+    assert tiles["1"][1] > tiles["3"][1] and abs(tiles["1"][1] - tiles["2"][1]) < 1   # two rows of two
+
+    chars = _chars(built / "output/ar/leaflet-staff.screen.pdf", 1)
+    type_right = max(box[2] for ch, box in chars if "\u0600" <= ch <= "\u06ff")
+    badges = [box for ch, box in chars if ch.isdigit()]
+    assert len(badges) >= 9
+    assert all(box[2] <= type_right - 4 for box in badges), (type_right, badges)   # inside the cards' padding
+
+    for product in ("leaflet-parents", "leaflet-staff", "leaflet-youth"):
+        chars = _chars(built / f"output/ar/{product}.screen.pdf", 3)
+        text = "".join(ch for ch, _ in chars)
+        start = text.index("ballerup.dk/boerne")
+        url = [box for _, box in chars[start:start + len("ballerup.dk/boerne-og-ungepolitik")]]
+        margin = 13 * 72 / 25.4   # the leaflets' page margin (styles/leaflet.css)
+        assert min(box[0] for box in url) >= margin - 0.5, product        # it was 12 pt from the edge
+        assert max(box[2] for box in url) <= 419.53 - margin + 0.5, product
+
+
+def test_draft_watermark_is_drawn_over_the_content_as_an_artifact(built):
+    """The watermark was the pages' background, hidden by every card and band of the posters:
+    it is drawn over the content on every page now, as an artifact (no text, not read out)."""
+    for name in ("poster-vision", "leaflet-staff", "policy"):
+        reader = PdfReader(built / f"output/ar/{name}.screen.pdf")
+        for page in reader.pages:
+            data = page.get_contents().get_data().decode("latin-1")
+            # After every tagged content (marked with an MCID); only the running footer (an
+            # artifact, in the margin) is drawn after it.
+            assert data.rfind(" Do") > data.rfind("/MCID"), name
+            form = page["/Resources"]["/XObject"][re.findall(r"(/\S+) Do", data)[-1]].get_object()
+            assert re.search(rb"/Artifact\s+BMC", form.get_data()), name
