@@ -86,9 +86,11 @@ def width(text: str, font_path: str, size: float) -> float:
     return advance * size / _font(font_path)[3]
 
 
-def outlines(text: str, font_path: str, x: float, y: float, size: float, fill: str) -> str:
+def outlines(text: str, font_path: str, x: float, y: float, size: float, fill: str,
+             stroke: float | None = None) -> str:
     """Right-to-left text drawn as glyph outlines, starting at (x, y) on its baseline: one SVG
-    path per glyph, from the font's own outlines, placed where HarfBuzz puts them.
+    path per glyph, from the font's own outlines, placed where HarfBuzz puts them. With
+    `stroke` (a width in the units of `size`), only the outlines are drawn.
 
     Not text: drawn as text, the label's glyphs would need ToUnicode entries of their own,
     and SVG text is set letter by letter. A diagram's words are read from its alt text; the
@@ -106,4 +108,6 @@ def outlines(text: str, font_path: str, x: float, y: float, size: float, fill: s
         if d:
             out.append(f'<path transform="translate({x + gx * scale:.2f} {y - gy * scale:.2f}) '
                        f'scale({scale:.5f} {-scale:.5f})" d="{d}"/>')
-    return f'<g fill="{fill}">' + "".join(out) + "</g>"
+    # A stroke is drawn in each glyph's own units (the path's transform scales it).
+    paint = f'fill="{fill}"' if stroke is None else f'fill="none" stroke="{fill}" stroke-width="{stroke / scale:.1f}"'
+    return f"<g {paint}>" + "".join(out) + "</g>"

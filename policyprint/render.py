@@ -348,15 +348,18 @@ class Renderer:
         return self.faces(self.font_role)
 
     def svg_label(self, text: str, x: float, y: float, size: float, fill: str, bold: bool = False,
-                  family: str = "Noto Sans") -> Markup:
-        """A diagram label: SVG text, or, for Arabic, its shaped glyph outlines (policyprint/bidi.py)."""
+                  family: str = "Noto Sans", stroke: float | None = None) -> Markup:
+        """A diagram label: SVG text, or, for Arabic, its shaped glyph outlines (policyprint/bidi.py).
+        With `stroke` (a width in points), only the letters' outlines are drawn, in `fill`."""
         from .bidi import has_arabic, outlines
 
         if has_arabic(text):
-            return Markup(outlines(str(text), self._face_path(bold), float(x), float(y), float(size), str(fill)))
+            return Markup(outlines(str(text), self._face_path(bold), float(x), float(y), float(size), str(fill),
+                                   stroke=stroke))
         weight = ' font-weight="700"' if bold else ""
+        paint = f'fill="{fill}"' if stroke is None else f'fill="none" stroke="{fill}" stroke-width="{stroke}"'
         return Markup(f'<text direction="ltr" x="{x}" y="{y}" font-family="{escape(family)}"{weight} '
-                      f'font-size="{size}" fill="{fill}">{escape(text)}</text>')
+                      f'font-size="{size}" {paint}>{escape(text)}</text>')
 
     def _face_path(self, bold: bool) -> str:
         """The upright face of the document's font nearest to regular or bold."""
@@ -452,19 +455,19 @@ class Renderer:
         text_w = self.text_width(draft_word, size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
-                               round(size, 2), colour, bold=True, family=family)
+                               round(size, 2), colour, bold=True, family=family, stroke=round(size / 40, 2))
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
                f'{label}</g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
         # Over the content, not behind it: as the pages' background it was hidden by every card,
         # band and photo. A fixed box is drawn on every page; its background image is drawn as an
-        # artifact (never read out), and the box has no content to tag. Half transparent, so the
-        # text under it still reads.
+        # artifact (never read out), and the box has no content to tag. The letters are outlined,
+        # not filled, so the text under them still reads, without transparency (press files
+        # allow none).
         return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
                 f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
-                f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; '
-                f'opacity: 0.45; z-index: 100; }}')
+                f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; z-index: 100; }}')
 
     def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""
