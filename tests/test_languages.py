@@ -526,3 +526,20 @@ def test_draft_watermark_is_drawn_over_the_content_as_an_artifact(built):
             assert data.rfind(" Do") > data.rfind("/MCID"), name
             form = page["/Resources"]["/XObject"][re.findall(r"(/\S+) Do", data)[-1]].get_object()
             assert re.search(rb"/Artifact\s+BMC", form.get_data()), name
+
+
+def test_arabic_brochure_columns_fill_the_right_column_first(built):
+    """The brochure's two-column running text ("Det gode børne- og ungeliv") and the lead
+    beside the body (the vision) are mirrored: the section's first paragraph starts in the
+    right column, and the vision's lead stands at the right of its commitments."""
+    pdf = built / "output/ar/policy.screen.pdf"
+    width = float(PdfReader(pdf).pages[0].mediabox.width)
+    pages = _texts(pdf)
+    for first, second in (("يتخذ اللعب", None), ("الانتماء إلى المجتمعات جزء", "تعني سياسة")):
+        page = next(i for i, text in enumerate(pages) if first in _flat(text))
+        chars = _chars(pdf, page)
+        text = "".join(ch for ch, _ in chars)
+        right = chars[text.index(first)][1][2]
+        assert right > width / 2, first                                   # in the right-hand column
+        if second:                                                        # right of the commitments
+            assert right > chars[text.index(second)][1][2] + 50, (first, second)
