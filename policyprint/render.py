@@ -455,7 +455,7 @@ class Renderer:
         text_w = self.text_width(draft_word, size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
-                               round(size, 2), colour, bold=True, family=family, stroke=round(size / 40, 2))
+                               round(size, 2), colour, bold=True, family=family, stroke=round(size / 80, 2))
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
                f'{label}</g></svg>')
