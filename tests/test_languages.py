@@ -217,7 +217,8 @@ def _printed(typeset, text: str) -> str:
     made one space."""
     import html
 
-    return _flat(html.unescape(re.sub(r"<[^>]+>", "", str(typeset(text)))).replace("\u2060", ""))
+    marked = re.sub(r"<br>", " ", str(typeset(text)))   # a line break is white space
+    return _flat(html.unescape(re.sub(r"<[^>]+>", "", marked)).replace("\u2060", ""))
 
 
 def test_arabic_text_extracts_as_written(built):
@@ -243,11 +244,10 @@ def test_arabic_text_extracts_as_written(built):
     exact, inexact = 0, []
     for pdf in sorted((built / "output/ar").glob("*.screen.pdf")):
         product = pdf.name.split(".")[0]
-        # The running footer ("صفحة 6 من 12", an artifact a screen reader skips) is left out
-        # between pages, so that a sentence that runs over a page break is found whole.
-        pages = [text.splitlines() for text in _texts(pdf)]
-        extracted = _flat(" ".join("\n".join(lines[:-1] if lines and page_word in lines[-1] else lines)
-                                   for lines in pages))
+        # The running footer's line ("صفحة 6 من 12 سياسة الأطفال والشباب", an artifact a screen
+        # reader skips) is left out, so that a sentence that runs over a page break is found whole.
+        extracted = _flat(" ".join(line for text in _texts(pdf) for line in text.splitlines()
+                                   if not (page_word in line and re.search(r"\d", line) and len(line.split()) <= 8)))
         assert not re.search("[\ufb50-\ufdff\ufe70-\ufeff]", extracted), pdf.name
         words = " " + " ".join(_WORD.findall(extracted)) + " "
         for ident in sorted(renderer.used_ids(product)):
@@ -261,7 +261,7 @@ def test_arabic_text_extracts_as_written(built):
             assert " " + " ".join(_WORD.findall(sentence)) + " " in words, (pdf.name, ident, sentence)
             inexact.append((pdf.name, ident))
     total = exact + len(inexact)
-    assert total > 200 and len(inexact) <= 0.1 * total, (exact, inexact)
+    assert total > 200 and len(inexact) <= 0.06 * total, (exact, inexact)   # 10 of 212 today; 51 before
     assert "طفل" in _flat(" ".join(_texts(built / "output/ar/leaflet-parents.screen.pdf")))
 
 
