@@ -88,6 +88,113 @@ def _instance(source: Path, weight: int, target: Path) -> None:
     os.replace(tmp, target)
 
 
+# Bumped when split_ligatures changes: the split copies are made again.
+SPLIT_VERSION = b"split-ligatures-1"
+# Fonts whose two-letter ligatures are set as two glyphs (see split_ligatures).
+SPLIT_LIGATURES = {"fontpkg_ibm_plex_sans_arabic"}
+
+
+def split_ligatures(font) -> int:
+    """Set each two-letter required ligature (rlig) of `font` as two glyphs: the ligature glyph
+    for the first letter, and an empty glyph of no width for the second. Returns how many.
+
+    The page looks the same, but every glyph then stands for one letter. A ligature glyph
+    stands for two, and the PDF's ToUnicode map gives it both: pypdf then treats the pair as
+    a neutral character (it is put at the wrong end of a right-to-left run: "إلى" extracted
+    as "إ … لى"), and poppler reverses the pair ("في" as "يف", "الأطفال" as "األطفال"). IBM
+    Plex Sans Arabic sets lam-alef and 240 other pairs (beh-reh, noon-yeh, …) as ligatures.
+
+    The ligature lookup becomes a chained contextual one, in the same place in the lookup
+    list (so the lookups after it still see what they saw): for each second letter, the
+    first letter becomes the ligature glyph and the second its empty glyph. The empty
+    glyphs are marks to GDEF, so the kerning and contextual lookups that skip marks see
+    the ligature next to the following letter, as before.
+    """
+    from fontTools.ttLib.tables import otTables as ot
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    gsub = font["GSUB"].table
+    indices = sorted({i for record in gsub.FeatureList.FeatureRecord if record.FeatureTag == "rlig"
+                      for i in record.Feature.LookupListIndex})
+    lookups = gsub.LookupList.Lookup
+    order = font.getGlyphOrder()
+    glyph_classes = font["GDEF"].table.GlyphClassDef.classDefs
+    count = 0
+
+    def coverage(glyphs):
+        cov = ot.Coverage()
+        cov.glyphs = sorted(glyphs, key=font.getGlyphID)
+        return cov
+
+    def single(mapping):
+        sub = ot.SingleSubst()
+        sub.mapping = dict(mapping)
+        lookup = ot.Lookup()
+        lookup.LookupType, lookup.LookupFlag, lookup.SubTable = 1, 0, [sub]
+        lookups.append(lookup)
+        return len(lookups) - 1
+
+    for index in indices:
+        lookup = lookups[index]
+        if lookup.LookupType != 4:
+            continue
+        by_second: dict[str, dict[str, str]] = {}
+        for sub in lookup.SubTable:
+            for first, ligatures in sub.ligatures.items():
+                for lig in ligatures:
+                    if len(lig.Component) == 1:
+                        by_second.setdefault(lig.Component[0], {}).setdefault(first, lig.LigGlyph)
+        if not by_second or any(len(lig.Component) != 1 for sub in lookup.SubTable
+                                for ligs in sub.ligatures.values() for lig in ligs):
+            continue   # only lookups of two-letter ligatures are rewritten
+        empties = {}
+        for second in sorted(by_second, key=font.getGlyphID):
+            empty = f"{second}.ligpart"
+            font["glyf"].glyphs[empty] = Glyph()
+            font["hmtx"].metrics[empty] = (0, 0)
+            order.append(empty)
+            glyph_classes[empty] = 3
+            empties[second] = empty
+        empty_lookup = single(empties)
+        subtables = []
+        for second in sorted(by_second, key=font.getGlyphID):
+            firsts = by_second[second]
+            chain = ot.ChainContextSubst()
+            chain.Format = 3
+            chain.BacktrackGlyphCount, chain.BacktrackCoverage = 0, []
+            chain.LookAheadGlyphCount, chain.LookAheadCoverage = 0, []
+            chain.InputGlyphCount = 2
+            chain.InputCoverage = [coverage(firsts), coverage([second])]
+            records = []
+            for position, target in ((0, single(firsts)), (1, empty_lookup)):
+                record = ot.SubstLookupRecord()
+                record.SequenceIndex, record.LookupListIndex = position, target
+                records.append(record)
+            chain.SubstCount, chain.SubstLookupRecord = 2, records
+            subtables.append(chain)
+            count += len(firsts)
+        lookup.LookupType, lookup.SubTable = 6, subtables
+    gsub.LookupList.LookupCount = len(lookups)
+    font.setGlyphOrder(order)
+    font["maxp"].numGlyphs = len(order)
+    return count
+
+
+def _split_copy(source: Path, target: Path) -> None:
+    """A copy of the static font `source` with its two-letter ligatures split (split_ligatures)."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(source)
+    split_ligatures(font)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(fd)
+    font.recalcTimestamp = False  # the same bytes every time
+    font.save(tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+
+
 def static_faces(brand: dict) -> list[dict]:
     """Every font face the stylesheets need: family, weight, style and a static font file."""
     faces = []
@@ -96,8 +203,15 @@ def static_faces(brand: dict) -> list[dict]:
             style = "italic" if "Italic" in source.name else "normal"
             if "[" not in source.name:   # a static font (one file per weight): used as it is
                 weight = static_weight(source.name)
-                if weight in WEIGHTS[style]:
-                    faces.append({"family": font["family"], "weight": weight, "style": style, "path": source})
+                if weight not in WEIGHTS[style]:
+                    continue
+                if font["package"] in SPLIT_LIGATURES:   # ... or with its ligatures split
+                    digest = hashlib.sha256(source.read_bytes() + SPLIT_VERSION).hexdigest()[:16]
+                    target = cache_dir() / digest / source.name
+                    if not target.is_file():
+                        _split_copy(source, target)
+                    source = target
+                faces.append({"family": font["family"], "weight": weight, "style": style, "path": source})
                 continue
             digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
             for weight in WEIGHTS[style]:

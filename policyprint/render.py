@@ -7,12 +7,14 @@ import functools
 import importlib
 import re
 from functools import cached_property
+from typing import Callable
 from pathlib import Path
 
 import jinja2
 import segno
 from markupsafe import Markup, escape
 
+from .bidi import LTR_RUN
 from .plan import PAGE_SIZES_MM, Job
 from .project import SOURCE_LANG, Project
 
@@ -28,6 +30,22 @@ _SUSPENDED = re.compile(r"(?<![\w<])(\w+-) (og|eller)\b")
 # A paragraph's last word, kept whole (never hyphenated), unless it carries markup.
 _LAST_WORD = re.compile(r"(\S+)\s*\Z")
 _MARKUP_CHARS = re.compile(r"[*\[\]()]")
+# Right-to-left text: a run of Latin letters and digits (a name, "0–25", "44 77 20 00") is set
+# in its own left-to-right span. The page looks the same (the bidi algorithm gives the run its
+# place), but each run is then its own text box, drawn in reading order, so that text
+# extraction (pypdf keeps the text boxes in the order they are drawn) reads the line in order.
+# Guillemets (and the middle dot) are neutral to the bidi algorithm but left-to-right to pypdf:
+# each is a box of its own too (without dir, so that the right-to-left line still mirrors it).
+# A neutral character (. : ;) at the end of a box is drawn first (at the box's left), and pypdf
+# gives it the direction of the box read before, so after a list number or a Latin name it lands
+# at the wrong end of the line: each such punctuation mark is a box too. (Not a dash: WeasyPrint
+# breaks a line between boxes after a space even before a word joiner, so the dash kept with the
+# word before it would start the next line. Not a space: a box of a lone space is not drawn,
+# and pypdf sees no word gap in a right-to-left line.)
+_RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()]")
+# A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
+# (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
+_SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
 
 
 def dashes(text: str) -> str:
@@ -119,9 +137,10 @@ class Typesetter:
     """Danish typography for content text: quotes, hyphenation exceptions, inline markup."""
 
     def __init__(self, exceptions: list[dict[str, str]], quotes: tuple[str, str] = ("»", "«"),
-                 dictionary: str | None = "da_DK"):
+                 dictionary: str | None = "da_DK", rtl: bool = False):
         self.quotes = quotes
         self.dictionary = dictionary
+        self.rtl = rtl
         words = {}
         for entry in exceptions:
             words.update(entry)
@@ -144,7 +163,28 @@ class Typesetter:
     def _text_html(self, text: str) -> str:
         """Plain text as HTML, with the hyphenation exceptions applied and suspended hyphens kept
         with their conjunction."""
+        if self.rtl:
+            return self._rtl_html(text, self._words_html)
         return _SUSPENDED.sub(r'<span class="nowrap">\1 \2</span>', self._words_html(text))
+
+    @staticmethod
+    def _rtl_html(text: str, html: Callable[[str], str]) -> str:
+        """Right-to-left text as HTML: each left-to-right run in a span of its own (_RTL_BOXED), and
+        a short word kept with the next (no line of one particle).
+
+        Words are kept together by a space and a word joiner (U+2060, which prints nothing and
+        forbids the break after the space), not by a no-break space: pypdf takes U+00A0 for a
+        left-to-right character and reorders the words around it, and a no-wrap span would
+        make a text box of its own (see _RTL_BOXED)."""
+        text = _SHORT_WORD.sub("\\1\u00a0", text).replace("\u00a0", " \u2060")
+        out, pos = [], 0
+        for m in _RTL_BOXED.finditer(text):
+            out.append(html(text[pos:m.start()]))
+            ltr = ' dir="ltr"' if m.group(1) else ""
+            out.append(f'<span{ltr}>{html(m.group())}</span>')
+            pos = m.end()
+        out.append(html(text[pos:]))
+        return "".join(out)
 
     def _words_html(self, text: str) -> str:
         if self.keep_whole:
@@ -172,7 +212,7 @@ class Typesetter:
         import pyphen
 
         if self.dictionary is None:
-            return str(escape(text))
+            return self._rtl_html(text, lambda part: str(escape(part))) if self.rtl else str(escape(text))
         dictionary = pyphen.Pyphen(lang=self.dictionary)
         return "".join(dictionary.inserted(part, "\u00ad") if len(part) >= self.LONG_WORD else part
                        for part in re.split(r"(\w+)", str(escape(text))))
@@ -183,7 +223,7 @@ class Typesetter:
         text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", dashes(text))
         if not hyphenate:
             return Markup(render_inline(text, self._long_words_html))
-        last = _LAST_WORD.search(text)
+        last = _LAST_WORD.search(text) if self.dictionary else None   # nothing to keep whole unhyphenated
         if last and not _MARKUP_CHARS.search(last.group(1)):
             # Never hyphenate a paragraph's last word: a lone word-tail on the last line reads badly.
             head, tail = text[:last.start(1)], text[last.start(1):].rstrip()
@@ -236,8 +276,6 @@ class Renderer:
     def _bind(self) -> None:
         """Point the environment's filters and globals at this renderer (a shared environment
         may have served another Renderer of the same folder since)."""
-        from .bidi import visual
-
         if getattr(self.env, "policyprint_owner", None) is not None:
             # An imported template (partials/…) keeps, in its cached module, the filters and
             # globals of the renderer it was first imported for: load the templates afresh
@@ -246,7 +284,7 @@ class Renderer:
         self.env.filters.update(typo=self._typo, number_da=number_da, css_str=css_str,
                                 fill=fill, dashes=dashes, date_long=date_long)
         self.env.globals.update(qr_svg=qr_svg, logo_svg=self.logo_svg, text_width=self.text_width,
-                                svg_text=visual, svg_label=self.svg_label)
+                                svg_label=self.svg_label)
         self.env.policyprint_owner = self
 
     def _typo(self, text, hyphenate: bool = True):
@@ -302,23 +340,33 @@ class Renderer:
         return self.faces(self.font_role)
 
     def svg_label(self, text: str, x: float, y: float, size: float, fill: str, bold: bool = False,
-                  family: str = "Noto Sans") -> Markup:
-        """A diagram label: SVG text, or, for Arabic, its glyph outlines (policyprint/bidi.py)."""
-        from .bidi import has_arabic, outlines, visual
+                  family: str = "Noto Sans", stroke: float | None = None) -> Markup:
+        """A diagram label: SVG text, or, for Arabic, its shaped glyph outlines (policyprint/bidi.py).
+        With `stroke` (a width in points), only the letters' outlines are drawn, in `fill`."""
+        from .bidi import has_arabic, outlines
 
-        shown = visual(text)
         if has_arabic(text):
-            face = min((f for f in self.text_faces if f["style"] == "normal"),
-                       key=lambda f: abs(f["weight"] - (700 if bold else 400)))
-            return Markup(outlines(shown, str(face["path"]), float(x), float(y), float(size), str(fill)))
+            return Markup(outlines(str(text), self._face_path(bold), float(x), float(y), float(size), str(fill),
+                                   stroke=stroke))
         weight = ' font-weight="700"' if bold else ""
+        paint = f'fill="{fill}"' if stroke is None else f'fill="none" stroke="{fill}" stroke-width="{stroke}"'
         return Markup(f'<text direction="ltr" x="{x}" y="{y}" font-family="{escape(family)}"{weight} '
-                      f'font-size="{size}" fill="{fill}">{escape(shown)}</text>')
+                      f'font-size="{size}" {paint}>{escape(text)}</text>')
+
+    def _face_path(self, bold: bool) -> str:
+        """The upright face of the document's font nearest to regular or bold."""
+        face = min((f for f in self.text_faces if f["style"] == "normal"),
+                   key=lambda f: abs(f["weight"] - (700 if bold else 400)))
+        return str(face["path"])
 
     def text_width(self, text: str, size_pt: float, bold: bool = False) -> float:
-        """How wide text sets in the language's brand font, in points: diagrams place their labels with it."""
+        """How wide text sets in the language's brand font, in points: diagrams place their labels with it.
+        Arabic is measured as HarfBuzz shapes it (policyprint/bidi.py), as it is drawn."""
+        from .bidi import has_arabic, width
         from .fonts import text_width
 
+        if has_arabic(text):
+            return width(str(text), self._face_path(bold), float(size_pt))
         return text_width(self.text_faces, str(text), float(size_pt), 700 if bold else 400)
 
     def typesetter(self, lang: str) -> Typesetter:
@@ -329,7 +377,8 @@ class Renderer:
             dictionary = language.get("hyphenation", "none")
             exceptions = self.project.data("hyphenation")["exceptions"] if lang == SOURCE_LANG else []
             self.typesetters[lang] = Typesetter(exceptions, language_quotes(language),
-                                                None if dictionary == "none" else dictionary)
+                                                None if dictionary == "none" else dictionary,
+                                                rtl=language.get("dir") == "rtl")
         return self.typesetters[lang]
 
     def localised(self, lang: str):
@@ -383,32 +432,34 @@ class Renderer:
         return title
 
     def watermark_css(self, job: Job, draft_word: str, width_mm: float, height_mm: float) -> str:
-        """A diagonal watermark on every page, as the pages' background image: WeasyPrint draws
-        backgrounds as artifacts, so it is never read out as content."""
+        """A diagonal watermark on every page, over the content, as the background image of a
+        fixed box: WeasyPrint draws backgrounds as artifacts, so it is never read out as content."""
         import math
         from urllib.parse import quote
 
-        from .bidi import visual
-
-        # SVG text is set letter by letter: an Arabic word is joined and drawn as outlines (svg_label).
+        # SVG text is set letter by letter: an Arabic word is shaped and drawn as outlines (svg_label).
         language = self.project.language(job.lang)
         family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
         diagonal = math.hypot(w, h)
-        size = min(0.55 * diagonal / max(self.text_width(visual(draft_word), 1.0, bold=True), 0.5), w * 0.3)
+        size = min(0.55 * diagonal / max(self.text_width(draft_word, 1.0, bold=True), 0.5), w * 0.3)
         angle = -math.degrees(math.atan2(h, w))
-        text_w = self.text_width(visual(draft_word), size, bold=True)
+        text_w = self.text_width(draft_word, size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
-                               round(size, 2), colour, bold=True, family=family)
+                               round(size, 2), colour, bold=True, family=family, stroke=round(size / 80, 2))
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
                f'{label}</g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
-        rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
-                f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')
-        # Named pages set their own background colour (pages.css); the image goes on all of them.
-        return "\n".join(f"@page{name} {{ {rule} }}" for name in ("", " cover", " opener", " back"))
+        # Over the content, not behind it: as the pages' background it was hidden by every card,
+        # band and photo. A fixed box is drawn on every page; its background image is drawn as an
+        # artifact (never read out), and the box has no content to tag. The letters are outlined,
+        # not filled, so the text under them still reads, without transparency (press files
+        # allow none).
+        return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
+                f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
+                f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; z-index: 100; }}')
 
     def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""

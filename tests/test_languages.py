@@ -207,31 +207,85 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
 
 
+# An Arabic word or a number: what a reader hears, in the order written.
+_WORD = re.compile(r"[\u0600-\u06ff]+|[0-9]+")
+
+
+def _printed(typeset, text: str) -> str:
+    """A translation as the typesetter prints it: its quotation marks and dashes, without its
+    markup (**…**), its spans and its word joiners (U+2060, which print nothing), white space
+    made one space."""
+    import html
+
+    marked = re.sub(r"<br>", " ", str(typeset(text)))   # a line break is white space
+    return _flat(html.unescape(re.sub(r"<[^>]+>", "", marked)).replace("\u2060", ""))
+
+
 def test_arabic_text_extracts_as_written(built):
-    """The Arabic text pypdf extracts is the letters written: no glyph maps to another letter
-    (Noto Sans Arabic's ToUnicode map turned ف into ن) or to a presentation form (diagram
-    labels and the watermark are outlines, so they never give a shared glyph a U+FExx
-    entry), and the translated
-    words of every file are found in its text, but for a few that pypdf drops or splits
-    at a right-to-left line end (at most 1 in 100; see the report)."""
+    """Every translated sentence of every Arabic screen file is found in the text pypdf extracts.
+
+    The only normalisation: runs of white space (line ends, spaces) are one space, and the
+    sentence is compared as printed (quotation marks «…», en dashes, no markup); a screen
+    reader reads a line end as a space, and reads the marks that are printed.
+
+    Most sentences are found exactly. The others are found with every word and number in
+    order, and differ only in where a neutral character (. : « » – or a space) stands: pypdf
+    reverses each right-to-left run of a text box, but takes a neutral character at the box's
+    visual start (its last character) in the direction of the box extracted before it, so
+    after a list number or a Latin name the full stop of "وموارد." is put before the next
+    box. No glyph maps to another letter or to two letters (see the next test)."""
     project = load_project(built)
     from policyprint.render import Renderer
 
     renderer = Renderer(project)
+    typeset = renderer.typesetter("ar")
     ar = project.translations["ar"].data
-    found = total = 0
+    page_word = renderer.strings("ar")["page"]   # صفحة
+    exact, inexact = 0, []
     for pdf in sorted((built / "output/ar").glob("*.screen.pdf")):
         product = pdf.name.split(".")[0]
-        extracted = _flat(" ".join(_texts(pdf)))
+        # The running footer's line ("صفحة 6 من 12 سياسة الأطفال والشباب", an artifact a screen
+        # reader skips) is left out, so that a sentence that runs over a page break is found whole.
+        extracted = _flat(" ".join(line for text in _texts(pdf) for line in text.splitlines()
+                                   if not (page_word in line and re.search(r"\d", line) and len(line.split()) <= 8)))
         assert not re.search("[\ufb50-\ufdff\ufe70-\ufeff]", extracted), pdf.name
-        for ident in renderer.used_ids(product):
-            if ".age_bands." in ident or ident.startswith(("products.", "policy.meta.keywords", "policy.meta.subject")):
-                continue   # diagram labels are outlines (the figure's alt text carries them); metadata
-            for word in re.findall(r"[\u0600-\u06ff]+", ar[ident]["text"]):
-                total += 1
-                found += word in extracted
-    assert total > 1500 and found / total >= 0.99, (found, total)
+        words = " " + " ".join(_WORD.findall(extracted)) + " "
+        for ident in sorted(renderer.used_ids(product)):
+            if ".age_bands." in ident or ident.endswith(".concept") or ident.startswith(
+                    ("products.", "policy.meta.keywords", "policy.meta.subject")):
+                continue   # diagram labels are outlines (the figure's alt text carries them); class names; metadata
+            sentence = _printed(typeset, ar[ident]["text"])
+            if sentence in extracted:
+                exact += 1
+                continue
+            assert " " + " ".join(_WORD.findall(sentence)) + " " in words, (pdf.name, ident, sentence)
+            inexact.append((pdf.name, ident))
+    total = exact + len(inexact)
+    assert total > 200 and len(inexact) <= 0.06 * total, (exact, inexact)   # 10 of 212 today; 51 before
     assert "طفل" in _flat(" ".join(_texts(built / "output/ar/leaflet-parents.screen.pdf")))
+
+
+def test_arabic_glyphs_stand_for_one_letter_each(built):
+    """No glyph of an Arabic file stands for two letters: IBM Plex Sans Arabic's two-letter
+    ligatures (lam-alef, noon-yeh, fa-yeh, …) are set as two glyphs (fonts.split_ligatures).
+    A two-letter ToUnicode entry made pypdf move the pair out of its run ("إلى" read "إ … لى")
+    and poppler reverse it ("في" read "يف", "الأطفال" read "األطفال")."""
+    import subprocess
+
+    for pdf in sorted((built / "output/ar").glob("*.screen.pdf")):
+        reader = PdfReader(pdf)
+        for page in reader.pages:
+            for font in page["/Resources"].get("/Font", {}).values():
+                font = font.get_object()
+                if "/ToUnicode" not in font:
+                    continue
+                cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+                for target in re.findall(r"<[0-9a-fA-F]+>\s*<([0-9a-fA-F]{8,})>", cmap):
+                    letters = bytes.fromhex(target).decode("utf-16-be")
+                    assert not re.search("[\u0600-\u06ff]", letters), (pdf.name, font["/BaseFont"], letters)
+        poppler = re.sub("[\u202a-\u202e]", "", subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+        assert "الأطفال" in poppler and "األطفال" not in poppler and "إىل" not in poppler, pdf.name
 
 
 def test_arabic_phone_number_stays_on_one_line(built):
@@ -384,3 +438,112 @@ def test_each_language_is_typeset_by_its_own_typesetter_in_imported_templates(la
     assert "»" not in english and "«" not in english and "“" in english
     assert '<span class="nohyphen">Ballerup</span>' not in arabic
     assert "Ballerup Kommune" in arabic
+
+
+def test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word():
+    """Right-to-left text: each Latin or digit run is a left-to-right box, each guillemet and
+    punctuation mark a box (pypdf reads boxes in the order drawn), a short particle is kept
+    with the next word by a word joiner, and no U+00A0 is set (pypdf reads it as a
+    left-to-right letter and reorders the words around it)."""
+    from policyprint.render import Renderer
+
+    typeset = Renderer(load_project(Path(__file__).resolve().parent.parent)).typesetter("ar")
+    html = str(typeset('أن نستقبل الأطفال في Ballerup Kommune من 0-25 سنة. "مجتمعات للجميع - الجميع معا"'))
+    assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
+                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060– الجميع معا<span>»</span>')
+    assert "\u00a0" not in str(typeset("في البيت - وفي المدرسة"))
+
+
+def test_arabic_svg_labels_are_shaped_by_harfbuzz_in_bidi_order():
+    """Diagram labels and the watermark: python-bidi orders the runs ("0–5" stays 0–5 at the
+    right end of "0–5 سنوات"; it read "5–0" before), HarfBuzz shapes them with the font
+    (lam-alef is the font's ligature glyph, not two letters side by side)."""
+    from fontTools.ttLib import TTFont
+
+    from policyprint import bidi
+    from policyprint.render import Renderer
+
+    renderer = Renderer(load_project(Path(__file__).resolve().parent.parent))
+    renderer.font_role = "arabic"
+    path = renderer._face_path(False)
+    assert bidi.visual_runs("0–5 سنوات") == [(" سنوات", True), ("0–5", False)]
+    glyphs, advance = bidi.shape("0–5 سنوات", path)
+    assert [name for name, _, _ in glyphs[-3:]] == ["zero", "endash", "five"]
+    assert [x for _, x, _ in glyphs] == sorted(x for _, x, _ in glyphs) and advance > 0
+    cmap = TTFont(path).getBestCmap()
+    lam_alef = [name for name, _, _ in bidi.shape("لا", path)[0]]
+    assert cmap[ord("ل")] not in lam_alef and cmap[ord("ا")] not in lam_alef
+    assert renderer.text_width("لا", 10) == bidi.width("لا", path, 10)
+    svg = str(renderer.svg_label("مسودة", 0, 0, 10, "#000"))
+    assert svg == str(renderer.svg_label("مسودة", 0, 0, 10, "#000")) and svg.count("<path ") == 5
+
+
+def _chars(pdf: Path, page: int) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The characters of a page with their boxes (left, bottom, right, top), in points."""
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        text = doc[page].get_textpage()
+        return [(text.get_text_range(i, 1), text.get_charbox(i)) for i in range(text.count_chars())]
+    finally:
+        doc.close()
+
+
+def test_arabic_leaflets_are_mirrored_where_the_review_found_them_left_to_right(built):
+    """An Arabic reader's review: the parents' theme tiles ran left to right (1 at the top left),
+    the commitment cards' numbers stood outside the cards at the right, and the URL under the
+    back page's QR code ran out of the type area towards the page's left edge."""
+    tiles = {ch: box for ch, box in _chars(built / "output/ar/leaflet-parents.screen.pdf", 1) if ch in "1234"}
+    assert tiles["1"][0] > tiles["2"][0] and tiles["3"][0] > tiles["4"][0]      # 1 right of 2, 3 right of 4
+    assert tiles["1"][1] > tiles["3"][1] and abs(tiles["1"][1] - tiles["2"][1]) < 1   # two rows of two
+
+    chars = _chars(built / "output/ar/leaflet-staff.screen.pdf", 1)
+    type_right = max(box[2] for ch, box in chars if "\u0600" <= ch <= "\u06ff")
+    badges = [box for ch, box in chars if ch.isdigit()]
+    assert len(badges) >= 9
+    assert all(box[2] <= type_right - 4 for box in badges), (type_right, badges)   # inside the cards' padding
+
+    for product in ("leaflet-parents", "leaflet-staff", "leaflet-youth"):
+        chars = _chars(built / f"output/ar/{product}.screen.pdf", 3)
+        text = "".join(ch for ch, _ in chars)
+        start = text.index("ballerup.dk/boerne")
+        url = [box for _, box in chars[start:start + len("ballerup.dk/boerne-og-ungepolitik")]]
+        margin = 13 * 72 / 25.4   # the leaflets' page margin (styles/leaflet.css)
+        assert min(box[0] for box in url) >= margin - 0.5, product        # it was 12 pt from the edge
+        assert max(box[2] for box in url) <= 419.53 - margin + 0.5, product
+
+
+def test_draft_watermark_is_drawn_over_the_content_as_an_artifact(built):
+    """The watermark was the pages' background, hidden by every card and band of the posters:
+    it is drawn over the content on every page now, as an artifact (no text, not read out)."""
+    for name in ("poster-vision", "leaflet-staff", "policy"):
+        reader = PdfReader(built / f"output/ar/{name}.screen.pdf")
+        for page in reader.pages:
+            data = page.get_contents().get_data().decode("latin-1")
+            # After every tagged content (marked with an MCID); only the running footer (an
+            # artifact, in the margin) is drawn after it.
+            last = data.rfind(" Do")
+            assert last > data.rfind("/MCID"), name
+            # Drawn inside an /Artifact marked-content sequence (here, or in the form it draws).
+            before = data[:last]
+            form = page["/Resources"]["/XObject"][re.findall(r"(/\S+) Do", data)[-1]].get_object()
+            assert before.rfind("/Artifact") > before.rfind("EMC") or \
+                re.search(rb"/Artifact\s+BMC", form.get_data()), name
+
+
+def test_arabic_brochure_columns_fill_the_right_column_first(built):
+    """The brochure's two-column running text ("Det gode børne- og ungeliv") and the lead
+    beside the body (the vision) are mirrored: the section's first paragraph starts in the
+    right column, and the vision's lead stands at the right of its commitments."""
+    pdf = built / "output/ar/policy.screen.pdf"
+    width = float(PdfReader(pdf).pages[0].mediabox.width)
+    pages = _texts(pdf)
+    for first, second in (("يتخذ اللعب", None), ("الانتماء إلى المجتمعات جزء", "تعني سياسة")):
+        page = next(i for i, text in enumerate(pages) if first in _flat(text))
+        chars = _chars(pdf, page)
+        text = "".join(ch for ch, _ in chars)
+        right = chars[text.index(first)][1][2]
+        assert right > width / 2, first                                   # in the right-hand column
+        if second:                                                        # right of the commitments
+            assert right > chars[text.index(second)][1][2] + 50, (first, second)
