@@ -192,4 +192,5 @@ def test_a_translated_page_has_its_own_words_dates_and_quotes(built, lang):
     opening, closing = language["quotes"]
     motto = re.search(r'<p class="motto">(.*?)</p>', (built / "output" / lang / "policy.html").read_text(
         encoding="utf-8"), re.S).group(1)
+    motto = re.sub(r"<(?!br)[^>]+>", "", motto)   # Arabic sets each guillemet as a box of its own (a <span>)
     assert motto.startswith(opening) and motto.endswith(closing), motto
