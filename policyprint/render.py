@@ -46,6 +46,9 @@ _RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()]")
 # A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
 # (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
 _SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
+# The last two Arabic words of a text stay on one line: no word alone on a paragraph's, a card's
+# or a title's last line (Arabic is not hyphenated, so a lone last word is common).
+_LAST_TWO = re.compile(r"(?<=[\u0600-\u06ff]) (?=[\u0600-\u06ff][^\s]*\s*\Z)")
 
 
 def dashes(text: str) -> str:
@@ -221,6 +224,8 @@ class Typesetter:
         from .markup import render_inline
 
         text = _QUOTED.sub(lambda m: f"{self.quotes[0]}{m.group(1)}{self.quotes[1]}", dashes(text))
+        if self.rtl and len(text.split()) > 3:
+            text = _LAST_TWO.sub("\u00a0", text)   # set as a space and a word joiner (_rtl_html)
         if not hyphenate:
             return Markup(render_inline(text, self._long_words_html))
         last = _LAST_WORD.search(text) if self.dictionary else None   # nothing to keep whole unhyphenated

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -288,6 +289,21 @@ def test_arabic_glyphs_stand_for_one_letter_each(built):
         assert "الأطفال" in poppler and "األطفال" not in poppler and "إىل" not in poppler, pdf.name
 
 
+def test_arabic_texts_end_with_two_words_on_their_last_line(built):
+    """Arabic is not hyphenated, so a lone last word is common ("معا" alone under the vision
+    poster's title): the typesetter keeps the last two words of a text together."""
+    from policyprint.render import Renderer
+
+    typeset = Renderer(load_project(built)).typesetter("ar")
+    assert str(typeset("مجتمعات للجميع – الجميع معا", hyphenate=False)).endswith("الجميع \u2060معا")
+    assert str(typeset("يجب أن تتاح لجميع الأطفال والشباب.")).count(" \u2060") >= 2   # أن too
+    assert "\u2060" not in str(typeset("الرؤية"))
+    title = subprocess.run(["pdftotext", "-l", "1", str(built / "output/ar/poster-vision.screen.pdf"), "-"],
+                           capture_output=True, text=True, check=True).stdout
+    lines = [line.strip("\u202b\u202c \u2060") for line in title.splitlines()]   # pdftotext's embedding marks
+    assert "الجميع معا" in lines and "معا" not in lines, lines[:6]
+
+
 def test_arabic_phone_number_stays_on_one_line(built):
     back = _texts(built / "output/ar/leaflet-parents.screen.pdf")[3]
     assert any("44 77 20 00" in line for line in back.splitlines()), back
@@ -450,7 +466,7 @@ def test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word():
     typeset = Renderer(load_project(Path(__file__).resolve().parent.parent)).typesetter("ar")
     html = str(typeset('أن نستقبل الأطفال في Ballerup Kommune من 0-25 سنة. "مجتمعات للجميع - الجميع معا"'))
     assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
-                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060– الجميع معا<span>»</span>')
+                    'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060– الجميع \u2060معا<span>»</span>')
     assert "\u00a0" not in str(typeset("في البيت - وفي المدرسة"))
 
 
