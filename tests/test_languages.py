@@ -406,6 +406,8 @@ def test_dates_and_page_labels_per_language(built):
     assert {"صفحة", "3", "12"} <= set(re.findall(r"[\u0600-\u06ff]+|\d+", footer)) and "من" in footer, footer
     back = _flat(_texts(built / "output/en/policy.screen.pdf")[-1])
     assert "1 January 2026" in back
+    back = _flat(_texts(built / "output/uk/policy.screen.pdf")[-1]).replace("\u202f", " ")
+    assert "1 січня 2026 р." in back and "р.." not in back   # the date's own full stop ends the sentence
 
 
 def test_an_institution_gets_its_leaflets_in_the_languages_it_lists(languages_copy):
