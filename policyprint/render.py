@@ -183,7 +183,9 @@ class Typesetter:
         out, pos = [], 0
         for m in _RTL_BOXED.finditer(text):
             out.append(html(text[pos:m.start()]))
-            ltr = ' dir="ltr"' if m.group(1) else ""
+            # A short left-to-right run (a name: "Ballerup Kommune") is not broken across lines.
+            ltr = (' dir="ltr" class="nowrap"' if " " in m.group() and len(m.group()) <= 24 else ' dir="ltr"') \
+                if m.group(1) else ""
             out.append(f'<span{ltr}>{html(m.group())}</span>')
             pos = m.end()
         out.append(html(text[pos:]))

@@ -302,6 +302,13 @@ def test_arabic_texts_end_with_two_words_on_their_last_line(built):
                            capture_output=True, text=True, check=True).stdout
     lines = [line.strip("\u202b\u202c \u2060") for line in title.splitlines()]   # pdftotext's embedding marks
     assert "الجميع معا" in lines and "معا" not in lines, lines[:6]
+    # A short left-to-right run in Arabic text is not broken either: "Ballerup / Kommune" split over
+    # two lines of the brochure (the logo's two lines are the logo's own).
+    for pdf in sorted((built / "output/ar").glob("*.screen.pdf")):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        for line in text.splitlines():
+            line = line.strip("\u202a\u202b\u202c\u202d\u202e \u2060")
+            assert not re.search(r"[\u0600-\u06ff].*\bBallerup$|^Kommune\b.*[\u0600-\u06ff]", line), (pdf.name, line)
 
 
 def test_arabic_phone_number_stays_on_one_line(built):
@@ -467,7 +474,7 @@ def test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word():
 
     typeset = Renderer(load_project(Path(__file__).resolve().parent.parent)).typesetter("ar")
     html = str(typeset('أن نستقبل الأطفال في Ballerup Kommune من 0-25 سنة. "مجتمعات للجميع - الجميع معا"'))
-    assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
+    assert html == ('أن \u2060نستقبل الأطفال في <span dir="ltr" class="nowrap">Ballerup Kommune</span> من <span dir="ltr">0–25</span> '
                     'سنة<span>.</span> <span>«</span>مجتمعات للجميع \u2060– الجميع \u2060معا<span>»</span>')
     assert "\u00a0" not in str(typeset("في البيت - وفي المدرسة"))
 
