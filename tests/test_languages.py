@@ -529,14 +529,16 @@ def test_arabic_leaflets_are_mirrored_where_the_review_found_them_left_to_right(
     assert len(badges) >= 9
     assert all(box[2] <= type_right - 4 for box in badges), (type_right, badges)   # inside the cards' padding
 
-    for product in ("leaflet-parents", "leaflet-staff", "leaflet-youth"):
-        chars = _chars(built / f"output/ar/{product}.screen.pdf", 3)
-        text = "".join(ch for ch, _ in chars)
-        start = text.index("ballerup.dk/boerne")
-        url = [box for _, box in chars[start:start + len("ballerup.dk/boerne-og-ungepolitik")]]
-        margin = 13 * 72 / 25.4   # the leaflets' page margin (styles/leaflet.css)
-        assert min(box[0] for box in url) >= margin - 0.5, product        # it was 12 pt from the edge
-        assert max(box[2] for box in url) <= 419.53 - margin + 0.5, product
+    # In every language (left to right, the URL ran 3 mm into the right-hand margin).
+    for lang in ("ar", "da", "en", "uk"):
+        for product in ("leaflet-parents", "leaflet-staff", "leaflet-youth"):
+            chars = _chars(built / f"output/{lang}/{product}.screen.pdf", 3)
+            text = "".join(ch for ch, _ in chars)
+            start = text.index("ballerup.dk/boerne")
+            url = [box for _, box in chars[start:start + len("ballerup.dk/boerne-og-ungepolitik")]]
+            margin = 13 * 72 / 25.4   # the leaflets' page margin (styles/leaflet.css)
+            assert min(box[0] for box in url) >= margin - 0.5, (lang, product)   # it was 12 pt from the edge
+            assert max(box[2] for box in url) <= 419.53 - margin + 0.5, (lang, product)
 
 
 def test_draft_watermark_is_drawn_over_the_content_as_an_artifact(built):
