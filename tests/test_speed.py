@@ -229,3 +229,40 @@ def test_a_second_build_in_one_process_renders_with_its_own_renderer(languages_c
     for _ in range(2):
         build(languages_copy, **selection)
         assert pdf.read_bytes() == fresh
+
+
+def test_remembered_compression_writes_the_same_bytes(project_copy, monkeypatch):
+    """Each distinct stream is compressed once per process: a second press leaflet takes the ICC
+    profile's and the pages' compressed bytes from the first, and writes what compressing them
+    again writes (levers off)."""
+    jobs = [Job("leaflet-parents", "da", variant) for variant in ("print", "screen")]
+    first = render(project_copy, jobs, "on", monkeypatch)
+    before = pdf.COMPRESSED_SHARED
+    again = render(project_copy, jobs, "on", monkeypatch)
+    assert pdf.COMPRESSED_SHARED - before >= 10   # the profile, the pages, the fonts
+    before = pdf.COMPRESSED_SHARED
+    plain = render(project_copy, jobs, "off", monkeypatch)
+    assert pdf.COMPRESSED_SHARED == before   # off: every stream compressed again
+    for job in jobs:
+        assert first[job] == again[job] == plain[job], job
+
+
+def test_remembered_compression_is_zlib_s_and_keeps_a_bounded_amount(monkeypatch):
+    import random
+    import zlib
+
+    import pydyf
+
+    pdf.share_compressed_streams()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    monkeypatch.setattr(pdf, "_COMPRESSED", {})
+    monkeypatch.setattr(pdf, "_COMPRESSED_BYTES", 0)
+    monkeypatch.setattr(pdf, "COMPRESSED_KEPT_BYTES", 50_000)
+    rng = random.Random(15)
+    blobs = [bytes(rng.randrange(256) for _ in range(20_000)) for _ in range(5)] + [b"q 1 0 0 1 0 0 cm Q\n" * 500]
+    for blob in blobs + blobs[::-1]:
+        compressor = pydyf.zlib.compressobj(level=9)
+        assert compressor.compress(blob) + compressor.flush() == zlib.compress(blob, 9)
+        assert pydyf.zlib.compress(blob) == zlib.compress(blob)
+    assert pdf._COMPRESSED_BYTES == sum(map(len, pdf._COMPRESSED.values())) <= 50_000
+    assert 1 < len(pdf._COMPRESSED) < 2 * len(blobs)
