@@ -203,7 +203,8 @@ def levers(state: str) -> None:
 
 def watch_edits(root: Path, product: str, rounds: int) -> dict[str, list[float]]:
     """CPU seconds of the watching process from a save to the finished PDF, as `watch --product P
-    --variant screen` runs it (build() in the same process), levers off and on, alternating."""
+    --lang da --variant screen` runs it (build() in the same process), levers off and on, alternating.
+    One language: a Danish edit makes every translation that uses the text stale, rebuilt too."""
     from policyprint import build
 
     name, old, new = EDITS[product]
@@ -219,7 +220,7 @@ def watch_edits(root: Path, product: str, rounds: int) -> dict[str, list[float]]
                 flip = not flip
                 path.write_text(original.replace(old, new, 1) if flip else original, encoding="utf-8")
                 start = time.process_time()
-                report = build(root, products=(product,), variants=("screen",))
+                report = build(root, products=(product,), langs=("da",), variants=("screen",))
                 seconds = time.process_time() - start
                 assert len(report.rendered) == 1, [str(r.job.path) for r in report.rendered]
                 if round_:

@@ -266,3 +266,52 @@ def test_remembered_compression_is_zlib_s_and_keeps_a_bounded_amount(monkeypatch
         assert pydyf.zlib.compress(blob) == zlib.compress(blob)
     assert pdf._COMPRESSED_BYTES == sum(map(len, pdf._COMPRESSED.values())) <= 50_000
     assert 1 < len(pdf._COMPRESSED) < 2 * len(blobs)
+
+
+def test_a_reload_parses_only_the_content_files_that_changed(project_copy, monkeypatch):
+    """`watch` and `serve` load the project again after every save: a file whose bytes are unchanged
+    is taken as loaded before, an edited one is parsed again and its new text is seen; with the
+    levers off every file is parsed."""
+    from policyprint import content, project as project_module
+
+    parsed = []
+    real = content.load_yaml
+
+    def counting(path, root, data=None):
+        parsed.append(path.relative_to(root).as_posix())
+        return real(path, root, data)
+
+    monkeypatch.setattr(project_module, "load_yaml", counting)
+    monkeypatch.setattr(project_module, "_LOADED", {})
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    load_project(project_copy)
+    everything = len(parsed)
+    assert everything == 11   # the ten files and the Danish strings
+    path = project_copy / "content" / "leaflets.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("vil du vide mere?", "vil du vide mere? Ny.", 1),
+                    encoding="utf-8")
+    parsed.clear()
+    loaded = load_project(project_copy)
+    assert parsed == ["content/leaflets.yaml"]
+    assert "vil du vide mere? Ny." in repr(loaded.data("leaflets"))
+    parsed.clear()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    load_project(project_copy)
+    assert len(parsed) == everything
+
+
+def test_a_build_leaves_the_kept_content_as_it_was_loaded(languages_copy, monkeypatch):
+    """The content kept between loads is shared by every later build in the process: nothing a
+    build does (keys, renders, translations, preflight, the catalogue) may change it."""
+    from policyprint import build, project as project_module
+    from policyprint.content import load_yaml
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    monkeypatch.setattr(project_module, "_LOADED", {})
+    build(languages_copy, products=("leaflet-parents", "policy", "poster-vision"), langs=("da", "en"),
+          variants=("screen", "print"), institutions=("eksempel-klub",), jobs=1)
+    kept = {rel: (data, src) for (root, rel), (data, _spec, src) in project_module._LOADED.items()
+            if root == languages_copy.resolve()}
+    assert "content/policy.yaml" in kept and "content/translations/en.yaml" in kept
+    for rel, (data, src) in kept.items():
+        assert src.data == load_yaml(languages_copy / rel, languages_copy, data).data, rel
