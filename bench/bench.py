@@ -368,7 +368,8 @@ def targets(base: Path, args) -> None:
     print(f"{'measure':<46} {'old':>12} {'new':>12} {'new/old':>7}")
     for line in rows:
         print(line)
-    print("byte-identical output: tests/test_speed.py (stylesheets, renderer, warm watch), tests/test_split.py")
+    print("byte-identical output: tests/test_speed.py (stylesheets, renderer, warm watch, reloaded content, "
+          "remembered compression), tests/test_split.py")
 
 
 if __name__ == "__main__":
