@@ -146,6 +146,8 @@ def load_project(root: Path | str) -> Project:
     problems: list[Problem] = []
 
     keep = levers.on()
+    for other in [key for key in _LOADED if key[0] != root]:
+        del _LOADED[other]   # one project per process is kept (the tests load many)
 
     def load(rel: str, spec: schema.Spec) -> Source | None:
         try:
