@@ -200,11 +200,13 @@ def _check_events(text: str, rel: str) -> None:
             depth -= 1
 
 
-def load_yaml(path: Path, root: Path) -> Source:
-    """Load one YAML file. Raise ContentError with file:line on any problem with the file itself."""
+def load_yaml(path: Path, root: Path, data: bytes | None = None) -> Source:
+    """Load one YAML file (`data`: its bytes, when the caller has read them). Raise ContentError
+    with file:line on any problem with the file itself."""
     rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     source = Source(rel, None)
-    data = read_content_file(path, rel)
+    if data is None:
+        data = read_content_file(path, rel)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -285,6 +285,84 @@ def share_stylesheets() -> None:
     CSS._policyprint_shared = True
 
 
+# Flate-compressed streams, per process: (level, digest of the raw bytes) -> the compressed bytes
+# (see share_compressed_streams), most recently used last.
+_COMPRESSED: dict = {}
+COMPRESSED_KEPT_BYTES = 32 * 2**20
+_COMPRESSED_BYTES = 0
+COMPRESSED_SHARED = 0   # how many compressions were reused (tests/test_speed.py)
+
+
+class _SharedZlib:
+    """pydyf's `zlib`: the same functions, with the results of compressing remembered.
+
+    pydyf compresses every stream at level 9, and the same stream comes again and again: the
+    FOGRA39 profile of every press file (247 KB, 80 ms each time), the generic pages of every
+    institution's leaflet, the unchanged pages of the brochure in `watch`. Flate at a given level
+    is a function of its input, so a remembered result is the same bytes.
+    """
+
+    def __init__(self, real):
+        self._real = real
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def _compressed(self, data: bytes, level: int) -> bytes:
+        import hashlib
+
+        from . import levers
+
+        data = bytes(data)
+        if not levers.on():
+            return self._real.compress(data, level)
+        key = (level, hashlib.blake2b(data, digest_size=32).digest())
+        global COMPRESSED_SHARED, _COMPRESSED_BYTES
+        found = _COMPRESSED.pop(key, None)
+        if found is not None:
+            COMPRESSED_SHARED += 1
+        else:
+            compressor = self._real.compressobj(level=level)
+            found = compressor.compress(data) + compressor.flush()
+            _COMPRESSED_BYTES += len(found)
+        _COMPRESSED[key] = found   # most recently used last
+        while _COMPRESSED_BYTES > COMPRESSED_KEPT_BYTES and len(_COMPRESSED) > 1:
+            _COMPRESSED_BYTES -= len(_COMPRESSED.pop(next(iter(_COMPRESSED))))
+        return found
+
+    def compress(self, data, level=-1):
+        return self._compressed(data, level)
+
+    def compressobj(self, level=-1, *args, **kwargs):
+        if args or kwargs:   # a method, window or strategy pydyf 0.13 does not ask for: as it is
+            return self._real.compressobj(level, *args, **kwargs)
+        return _OneShotCompressor(self, level)
+
+
+class _OneShotCompressor:
+    """A compressobj for pydyf's one `compress` and `flush`: the whole stream comes back from
+    `compress`, nothing from `flush` (the concatenation is what a real compressor gives)."""
+
+    def __init__(self, shared: _SharedZlib, level: int):
+        self._shared, self._level, self._parts = shared, level, []
+
+    def compress(self, data) -> bytes:
+        self._parts.append(bytes(data))
+        return b""
+
+    def flush(self, *args) -> bytes:
+        data, self._parts = b"".join(self._parts), []
+        return self._shared._compressed(data, self._level)
+
+
+def share_compressed_streams() -> None:
+    """Compress each distinct PDF stream once per process (a lever; off with POLICYPRINT_LEVERS=off)."""
+    import pydyf
+
+    if not isinstance(pydyf.zlib, _SharedZlib):
+        pydyf.zlib = _SharedZlib(pydyf.zlib)
+
+
 _WARM: dict = {}
 WARM_REUSED = 0   # writers that kept an earlier one's fonts and stylesheets (tests/test_speed.py)
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
@@ -330,6 +408,7 @@ class PdfWriter:
 
         embed_profiles_as_supplied()
         share_stylesheets()
+        share_compressed_streams()
         record_boxes()
         self.cache: dict = SuccessCache()   # images: per writer, so an edited image is read again
         key = warm_key(allowed_dirs, font_rules)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .content import Source, load_yaml
+from .content import Source, load_yaml, read_content_file
 from .errors import ContentError, Problem
 
 SOURCE_LANG = "da"
@@ -127,23 +127,45 @@ class Project:
         return path if path.is_absolute() else self.root / path
 
 
+# Content files as last loaded in this process, for `watch` and `serve` (a lever): (root, file) ->
+# (its bytes, the spec it was checked against, the Source). A file whose bytes are unchanged is not
+# parsed again; nothing after loading changes a Source's data. The cross-file rules run every time.
+_LOADED: dict[tuple[Path, str], tuple[bytes, schema.Spec, Source]] = {}
+
+
 def load_project(root: Path | str) -> Project:
-    """Load and validate every content file; raise ContentError listing all problems."""
+    """Load and validate every content file; raise ContentError listing all problems.
+
+    With the levers on, a file whose bytes are those it had at the last load in this process
+    is taken as loaded then (`watch` and `serve` reload only the files that changed)."""
+    from . import levers
     from .validate import validate_project
 
     root = Path(root).resolve()
     project = Project(root)
     problems: list[Problem] = []
 
+    keep = levers.on()
+    for other in [key for key in _LOADED if key[0] != root]:
+        del _LOADED[other]   # one project per process is kept (the tests load many)
+
     def load(rel: str, spec: schema.Spec) -> Source | None:
         try:
-            src = load_yaml(root / rel, root)
+            data = read_content_file(root / rel, rel)
+            kept = _LOADED.get((root, rel)) if keep else None
+            if kept is not None and kept[0] == data and kept[1] is spec:
+                return kept[2]   # the same bytes as last time: parsed and checked then
+            src = load_yaml(root / rel, root, data)
         except ContentError as exc:
             problems.extend(exc.problems)
             return None
         before = len(problems)
         spec.check(src.data, (), src, problems)
-        return src if len(problems) == before else None
+        if len(problems) != before:
+            return None
+        if keep:
+            _LOADED[(root, rel)] = (data, spec, src)
+        return src
 
     for name, (rel, spec) in FILES.items():
         src = load(rel, spec)

@@ -229,3 +229,137 @@ def test_a_second_build_in_one_process_renders_with_its_own_renderer(languages_c
     for _ in range(2):
         build(languages_copy, **selection)
         assert pdf.read_bytes() == fresh
+
+
+def test_remembered_compression_writes_the_same_bytes(project_copy, monkeypatch):
+    """Each distinct stream is compressed once per process: a second press leaflet takes the ICC
+    profile's and the pages' compressed bytes from the first, and writes what compressing them
+    again writes (levers off)."""
+    jobs = [Job("leaflet-parents", "da", variant) for variant in ("print", "screen")]
+    first = render(project_copy, jobs, "on", monkeypatch)
+    before = pdf.COMPRESSED_SHARED
+    again = render(project_copy, jobs, "on", monkeypatch)
+    assert pdf.COMPRESSED_SHARED - before >= 10   # the profile, the pages, the fonts
+    before = pdf.COMPRESSED_SHARED
+    plain = render(project_copy, jobs, "off", monkeypatch)
+    assert pdf.COMPRESSED_SHARED == before   # off: every stream compressed again
+    for job in jobs:
+        assert first[job] == again[job] == plain[job], job
+
+
+def test_remembered_compression_is_zlib_s_and_keeps_a_bounded_amount(monkeypatch):
+    import random
+    import zlib
+
+    import pydyf
+
+    pdf.share_compressed_streams()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    monkeypatch.setattr(pdf, "_COMPRESSED", {})
+    monkeypatch.setattr(pdf, "_COMPRESSED_BYTES", 0)
+    monkeypatch.setattr(pdf, "COMPRESSED_KEPT_BYTES", 50_000)
+    rng = random.Random(15)
+    blobs = [bytes(rng.randrange(256) for _ in range(20_000)) for _ in range(5)] + [b"q 1 0 0 1 0 0 cm Q\n" * 500]
+    for blob in blobs + blobs[::-1]:
+        compressor = pydyf.zlib.compressobj(level=9)
+        assert compressor.compress(blob) + compressor.flush() == zlib.compress(blob, 9)
+        assert pydyf.zlib.compress(blob) == zlib.compress(blob)
+    assert pdf._COMPRESSED_BYTES == sum(map(len, pdf._COMPRESSED.values())) <= 50_000
+    assert 1 < len(pdf._COMPRESSED) < 2 * len(blobs)
+
+
+def test_a_reload_parses_only_the_content_files_that_changed(project_copy, monkeypatch):
+    """`watch` and `serve` load the project again after every save: a file whose bytes are unchanged
+    is taken as loaded before, an edited one is parsed again and its new text is seen; with the
+    levers off every file is parsed."""
+    from policyprint import content, project as project_module
+
+    parsed = []
+    real = content.load_yaml
+
+    def counting(path, root, data=None):
+        parsed.append(path.relative_to(root).as_posix())
+        return real(path, root, data)
+
+    monkeypatch.setattr(project_module, "load_yaml", counting)
+    monkeypatch.setattr(project_module, "_LOADED", {})
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    load_project(project_copy)
+    everything = len(parsed)
+    assert everything == 11   # the ten files and the Danish strings
+    path = project_copy / "content" / "leaflets.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("vil du vide mere?", "vil du vide mere? Ny.", 1),
+                    encoding="utf-8")
+    parsed.clear()
+    loaded = load_project(project_copy)
+    assert parsed == ["content/leaflets.yaml"]
+    assert "vil du vide mere? Ny." in repr(loaded.data("leaflets"))
+    parsed.clear()
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "off")
+    load_project(project_copy)
+    assert len(parsed) == everything
+
+
+def test_a_build_leaves_the_kept_content_as_it_was_loaded(languages_copy, monkeypatch):
+    """The content kept between loads is shared by every later build in the process: nothing a
+    build does (keys, renders, translations, preflight, the catalogue) may change it."""
+    from policyprint import build, project as project_module
+    from policyprint.content import load_yaml
+
+    monkeypatch.setenv("POLICYPRINT_LEVERS", "on")
+    monkeypatch.setattr(project_module, "_LOADED", {})
+    build(languages_copy, products=("leaflet-parents", "policy", "poster-vision"), langs=("da", "en"),
+          variants=("screen", "print"), institutions=("eksempel-klub",), jobs=1)
+    kept = {rel: (data, src) for (root, rel), (data, _spec, src) in project_module._LOADED.items()
+            if root == languages_copy.resolve()}
+    assert "content/policy.yaml" in kept and "content/translations/en.yaml" in kept
+    for rel, (data, src) in kept.items():
+        assert src.data == load_yaml(languages_copy / rel, languages_copy, data).data, rel
+
+
+def test_the_brochure_s_lead_sits_beside_its_body_without_a_grid(languages_copy):
+    """The lead column is a float beside a block (not a grid): 62 mm wide, 9 mm from the body, the
+    body's top level with the lead's, at the left in Danish and the right in Arabic; a list the page
+    breaks stays one list in the tags (a grid item split across pages was tagged twice)."""
+    from weasyprint.formatting_structure.boxes import BlockBox
+
+    runner = JobRunner(load_project(languages_copy))
+    mm = 96 / 25.4
+    for lang in ("da", "ar"):
+        layout = runner.full_layout(Job("policy", lang, "screen"))
+        pairs = 0
+        for page in layout.document.pages:
+            boxes = [b for b in page._page_box.descendants() if isinstance(b, BlockBox) and b.element is not None]
+            sections = [b for b in boxes if "layout-lead-aside" in (b.element.get("class") or "").split()]
+            for body in (b for s in sections for b in s.children
+                         if isinstance(b, BlockBox) and (b.element.get("class") or "") == "section-body"):
+                kids = {(k.element.get("class") or ""): k for k in body.children if isinstance(k, BlockBox)}
+                if "lead" not in kids or "main" not in kids:
+                    continue
+                lead, main = kids["lead"], kids["main"]
+                assert abs(lead.border_width() - 62 * mm) < 0.5 and abs(lead.border_box_y() - main.border_box_y()) < 0.5
+                left, right = (lead, main) if lang == "da" else (main, lead)
+                gap = right.border_box_x() - (left.border_box_x() + left.border_width())
+                assert abs(gap - 9 * mm) < 0.5, (lang, gap / mm)
+                pairs += 1
+        assert pairs >= 3, lang
+    lists = {}
+    for lang in ("da", "en"):   # the same lists in both; the English pages break inside one
+        result, data = runner.run(Job("policy", lang, "screen"))
+        reader = PdfReader(io.BytesIO(data))
+        found = []
+
+        def walk(node):
+            node = node.get_object()
+            if node.get("/S") in ("/L", "/LI"):
+                found.append(str(node["/S"]))
+            kids = node.get("/K")
+            kids = kids.get_object() if kids is not None else []
+            for kid in kids if isinstance(kids, list) else [kids]:
+                kid = kid.get_object() if hasattr(kid, "get_object") else kid
+                if hasattr(kid, "get"):
+                    walk(kid)
+
+        walk(reader.trailer["/Root"]["/StructTreeRoot"])
+        lists[lang] = (found.count("/L"), found.count("/LI"))
+    assert lists["da"] == lists["en"] and lists["da"][1] >= 20, lists
