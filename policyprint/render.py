@@ -439,14 +439,22 @@ class Renderer:
         return title
 
     def watermark_css(self, job: Job, draft_word: str, width_mm: float, height_mm: float) -> str:
-        """A diagonal watermark on every page, over the content, as the background image of a
-        fixed box: WeasyPrint draws backgrounds as artifacts, so it is never read out as content."""
+        """A diagonal watermark on every page, drawn as an artifact (WeasyPrint draws backgrounds
+        as artifacts, so it is never read out as content).
+
+        A poster's cards and bands cover most of its page and hid a background watermark: there
+        it is drawn over the content, in outlined letters (the text under them still reads,
+        without transparency, which press files may not have), as the background of a fixed
+        box. A document of several pages keeps it as the pages' background: a fixed box is
+        repeated on every page and split the tag tree's lists at a page turn (a list over two
+        pages became two lists to a screen reader)."""
         import math
         from urllib.parse import quote
 
         # SVG text is set letter by letter: an Arabic word is shaped and drawn as outlines (svg_label).
         language = self.project.language(job.lang)
         family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
+        over = self.project.product(job.product)["kind"] == "poster"
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
         diagonal = math.hypot(w, h)
         size = min(0.55 * diagonal / max(self.text_width(draft_word, 1.0, bold=True), 0.5), w * 0.3)
@@ -454,19 +462,20 @@ class Renderer:
         text_w = self.text_width(draft_word, size, bold=True)
         colour = colour_value(self.project.data("brand")["colours"]["rule"], job.variant)
         label = self.svg_label(draft_word, round(w / 2 - text_w / 2, 2), round(h / 2 + size * 0.35, 2),
-                               round(size, 2), colour, bold=True, family=family, stroke=round(size / 80, 2))
+                               round(size, 2), colour, bold=True, family=family,
+                               stroke=round(size / 80, 2) if over else None)
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}" height="{h:.2f}" '
                f'viewBox="0 0 {w:.2f} {h:.2f}"><g transform="rotate({angle:.2f} {w / 2:.2f} {h / 2:.2f})">'
                f'{label}</g></svg>')
         url = "data:image/svg+xml," + quote(svg, safe="")
-        # Over the content, not behind it: as the pages' background it was hidden by every card,
-        # band and photo. A fixed box is drawn on every page; its background image is drawn as an
-        # artifact (never read out), and the box has no content to tag. The letters are outlined,
-        # not filled, so the text under them still reads, without transparency (press files
-        # allow none).
-        return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
-                f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
-                f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; z-index: 100; }}')
+        if over:
+            return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
+                    f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
+                    f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; z-index: 100; }}')
+        rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
+                f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')
+        # Named pages set their own background colour (pages.css); the image goes on all of them.
+        return "\n".join(f"@page{name} {{ {rule} }}" for name in ("", " cover", " opener", " back"))
 
     def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""
