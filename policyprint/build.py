@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -213,23 +214,41 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
 # ---- the no-change fast path ---------------------------------------------------
 
 WATCHED_PACKAGES = ("weasyprint", "pydyf", "pyphen", "fonttools", "pypdf", "jinja2", "pyyaml", "segno",
-                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic", "fontpkg-ibm-plex-sans-arabic", "babel")
+                    "fontpkg-noto-sans", "fontpkg-noto-sans-arabic", "fontpkg-ibm-plex-sans-arabic", "babel",
+                    "uharfbuzz", "python-bidi")
+
+
+def package_versions(names=WATCHED_PACKAGES) -> str:
+    """'name=version;…' of the installed packages, from the names of their `<name>-<version>.dist-info`
+    folders (the wheel standard): one listing of each folder on sys.path, where a metadata lookup
+    per package scanned the path again each time (6 ms of a 150 ms no-change build)."""
+    import sys
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    wanted = {norm(name): name for name in names}
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.endswith(".dist-info"):
+                name, _, version = entry[:-len(".dist-info")].partition("-")
+                if norm(name) in wanted:
+                    found.setdefault(wanted[norm(name)], version)   # the first on the path is imported
+    return ";".join(f"{name}={found.get(name, 'missing')}" for name in names)
 
 
 def fingerprint(root: Path, options: dict, inputs: str) -> str:
     """A hash of everything a build reads: inputs (`inputs_hash`), options, engine code, packages, profile."""
-    import importlib.metadata
-    import re
-
     h = hashlib.sha256(inputs.encode() + json.dumps(options, sort_keys=True, default=list).encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):   # the engine itself
         st = path.stat()
         h.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}".encode())
-    for package in WATCHED_PACKAGES:
-        try:
-            h.update(f"{package}={importlib.metadata.version(package)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{package}=missing".encode())
+    h.update(package_versions().encode())
     found = re.search(r"^\s*profile:\s*(\S+)", (root / "content/print.yaml").read_text(encoding="utf-8"), re.M)
     name = found.group(1) if found else "FOGRA39"
     profile = root / ".cache/icc/FOGRA39.icc" if name == "FOGRA39" else (root / name)

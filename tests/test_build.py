@@ -89,3 +89,24 @@ def test_manifest_lists_press_checks(built):
         "trim and bleed boxes", "output intent", "no RGB", "images at 150 ppi or more", "output intent condition",
         "no annotations", "black text 100 % K overprinting, small text in one ink", "reversed text",
         "no unused colour spaces or transparency groups", "bleed", "type sizes"]
+
+
+def test_an_upgraded_package_is_not_a_no_change_build(project_copy, tmp_path, monkeypatch):
+    """The no-change fingerprint holds every watched package's version (read from the installed
+    `<name>-<version>.dist-info` folders): an upgrade, here a newer WeasyPrint found first on the
+    path, builds again. Every watched package is installed, the shaping libraries included."""
+    import importlib
+    import importlib.metadata
+
+    from packaging.version import Version   # pytest's own dependency
+
+    engine = importlib.import_module("policyprint.build")   # the module (policyprint.build is also the function)
+    versions = dict(item.split("=") for item in engine.package_versions().split(";"))
+    assert "missing" not in versions.values() and {"uharfbuzz", "python-bidi", "weasyprint"} <= set(versions)
+    assert all(Version(versions[name]) == Version(importlib.metadata.version(name)) for name in versions)
+    before = engine.fingerprint(project_copy, {}, "inputs")
+    newer = tmp_path / "site-packages"
+    (newer / "weasyprint-99.0.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(newer))
+    assert "weasyprint=99.0" in engine.package_versions()
+    assert engine.fingerprint(project_copy, {}, "inputs") != before
