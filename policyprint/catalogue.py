@@ -111,7 +111,7 @@ class Catalogue:
         self.out = out
         self.renderer = Renderer.shared(project)
         self.s = self.renderer.strings(SOURCE_LANG)
-        self.locale = project.language(SOURCE_LANG).get("locale", SOURCE_LANG)
+        self.locale = project.locale(SOURCE_LANG)
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(project.root / "templates" / "web"),
                                       autoescape=True, undefined=jinja2.StrictUndefined,
                                       trim_blocks=True, lstrip_blocks=True)
@@ -307,7 +307,7 @@ class Catalogue:
         from .web import WebEdition
 
         s = self.renderer.strings(lang)   # the page's language, not the catalogue's
-        locale = self.project.language(lang).get("locale", lang)
+        locale = self.project.locale(lang)
         pdfs = [{"href": PurePosixPath(i.href).name,
                  "label": self.variant_label(i.entry, s),
                  # The size isolated: in Arabic, "A5، 61 كيلوبايت" would otherwise run together

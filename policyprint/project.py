@@ -80,6 +80,10 @@ class Project:
         """The entry of content/languages.yaml for `code`."""
         return next(lang for lang in self.data("languages")["languages"] if lang["code"] == code)
 
+    def locale(self, code: str) -> str:
+        """The CLDR locale of language `code` (languages.yaml `locale`, else the code itself)."""
+        return self.language(code).get("locale", code)
+
     def page_plan(self, lang: str) -> tuple[int, dict[str, int], tuple[str, tuple] | None]:
         """The brochure's page plan in `lang`: its page count, the page each section starts on,
         and where the plan is written (source name and key path) if the language has its own

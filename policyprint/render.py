@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import importlib
 import re
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Callable
 from pathlib import Path
@@ -393,6 +394,22 @@ class Renderer:
 
         return localised(self.project, lang)
 
+    def _speak(self, lang: str) -> None:
+        """Set text in `lang` from now on: its typesetter (quotes, hyphenation) and its font."""
+        self.typeset = self.typesetter(lang)
+        self.font_role = self.project.language(lang).get("font", "text")
+
+    @contextmanager
+    def speaking(self, lang: str):
+        """Set text in `lang` inside the block; the caller's typesetter and font are put back after
+        (a render inside another render: the translation ids, the web edition)."""
+        previous = self.typeset, self.font_role
+        self._speak(lang)
+        try:
+            yield
+        finally:
+            self.typeset, self.font_role = previous
+
     def used_ids(self, product_id: str) -> set[str]:
         """The translation ids a product's files show (found by rendering it with every text
         replaced by a numbered marker; the same for every language and institution)."""
@@ -401,12 +418,8 @@ class Renderer:
         if product_id not in self._used:
             loc, ids = marked(self.project)
             variant = self.project.data("products")["variants"][0]
-            # A render inside another job's render: keep that job's typography and font.
-            typeset, font_role = self.typeset, self.font_role
-            try:
+            with self.speaking(SOURCE_LANG):   # a render inside another job's render keeps that job's
                 html = self.html(Job(product_id, SOURCE_LANG, variant), loc=loc)
-            finally:
-                self.typeset, self.font_role = typeset, font_role
             self._used[product_id] = ids_in(html, ids)
         return self._used[product_id]
 
@@ -559,7 +572,7 @@ class Renderer:
             "lang": job.lang,
             "dir": language["dir"],
             "language": language,
-            "locale": language.get("locale", job.lang),
+            "locale": project.locale(job.lang),
             "font_role": language.get("font", "text"),
             "draft": draft,
             "stale_ids": [] if marking else self.stale_ids(job),
@@ -615,8 +628,7 @@ class Renderer:
         if plain and job in self._html:   # the key asked first (and, forked, for the workers too)
             return self._html[job]
         product = self.project.product(job.product)
-        self.typeset = self.typesetter(job.lang)
-        self.font_role = self.project.language(job.lang).get("font", "text")
+        self._speak(job.lang)
         self.typeset.keep_whole = frozenset(keep_whole)
         try:
             # The context first: it may render another product (the translation ids a product

@@ -53,10 +53,7 @@ class WebEdition:
         # The typo filter sets the text with the renderer's current typesetter: the page's
         # language's (its quotes, its hyphenation), as Renderer.html does for a PDF; the
         # caller's is put back after (the catalogue renders on with the same renderer).
-        previous = renderer.typeset, renderer.font_role
-        renderer.typeset = renderer.typesetter(lang)
-        renderer.font_role = self.project.language(lang).get("font", "text")
-        try:
+        with renderer.speaking(lang):
             context = renderer.context(Job(product, lang, "screen"))
             d = context["policy"]["age_bands"]
             s = context["s"]
@@ -66,5 +63,3 @@ class WebEdition:
             kind = self.project.product(product)["kind"]
             return renderer.env.get_template(f"web/{kind}.html.j2").render(
                 context, csp=csp, pdfs=pdfs, age_desc=age_desc)
-        finally:
-            renderer.typeset, renderer.font_role = previous
