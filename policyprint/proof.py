@@ -34,7 +34,11 @@ MARGIN = 3                   # px around the changed area
 
 def keep(root: Path, pdf: Path, sha: str) -> None:
     """Keep this version of a PDF under .cache/pages/<sha>/ for the next build to compare with."""
+    from .output import refuse_link
+
     folder = root / PAGES_DIR / sha
+    refuse_link(folder.parent)   # a planted link must not take the kept files (or renders) elsewhere
+    refuse_link(folder)
     kept = folder / SOURCE
     if kept.is_file() or (folder / "pages.json").is_file():
         return

@@ -217,6 +217,15 @@ def test_a_cold_build_renders_no_page_and_keeps_each_version_to_compare_with(pro
     build(project_copy, products=("poster-vision",), langs=("da",), variants=("screen",))
     [entry] = [e for e in pdf_entries(output) if e["path"] == "da/poster-vision.screen.pdf"]
     assert entry["changed_pages"] == [1]
+    # A version folder that is a link elsewhere is refused, never written through.
+    elsewhere = project_copy.parent / "elsewhere"
+    elsewhere.mkdir()
+    from policyprint.output import OutputRefused
+
+    (pages / ("f" * 64)).symlink_to(elsewhere)
+    with pytest.raises(OutputRefused, match="is a symbolic link"):
+        proof.keep(project_copy, output / entry["path"], "f" * 64)
+    assert list(elsewhere.iterdir()) == []
     state = json.loads((project_copy / proof.STATE).read_text(encoding="utf-8"))
     [change] = state["changes"]
     assert change["pages"] == [{"page": 1, "box": [0, 0, *Image.open(pages / entry["sha256"] / "1.png").size]}]
