@@ -41,9 +41,16 @@ _MARKUP_CHARS = re.compile(r"[*\[\]()]")
 # gives it the direction of the box read before, so after a list number or a Latin name it lands
 # at the wrong end of the line: each such punctuation mark is a box too. (Not a dash: WeasyPrint
 # breaks a line between boxes after a space even before a word joiner, so the dash kept with the
-# word before it would start the next line. Not a space: a box of a lone space is not drawn,
-# and pypdf sees no word gap in a right-to-left line.)
+# word before it would start the next line. The space before a box is a box too: _RTL_SPACE.)
 _RTL_BOXED = re.compile(f"({LTR_RUN.pattern})" r"|[\u00ab\u00bb\u00b7.:;!?()]")
+# The space between right-to-left text and the box after it (a Latin name, a number, a guillemet)
+# is a box of its own. As the last character of the text before, it would be the first glyph of
+# that text box drawn (at its left), and pypdf would give it the direction of the box read before,
+# so after a number ("من 0 إلى 25") or a Latin name it moved to the other end of the text
+# ("0  إلى25"). A box of a lone space is not drawn (WeasyPrint 70 skips a blank text box): the word
+# joiner (U+2060, no glyph, no width) in front of it makes it drawn, and keeps the break after
+# the space where it was, the space still last on the line when the line breaks there.
+_RTL_SPACE = "<span>\u2060 </span>"
 # A short Arabic word (a particle such as أن, في, من) is kept on the line of the word after it.
 # (Not before a Latin word: that would split the run "Ballerup Kommune" into two.)
 _SHORT_WORD = re.compile(r"(?<![\w\u0600-\u06ff])([\u0600-\u06ff]{1,2}) (?=[\u0600-\u06ff])")
@@ -183,7 +190,13 @@ class Typesetter:
         text = _SHORT_WORD.sub("\\1\u00a0", text).replace("\u00a0", " \u2060")
         out, pos = [], 0
         for m in _RTL_BOXED.finditer(text):
-            out.append(html(text[pos:m.start()]))
+            before = text[pos:m.start()]
+            if before.endswith(" "):
+                # The space before a box is a box of its own (_RTL_SPACE), not the last character
+                # of the right-to-left text before it.
+                out.append(html(before[:-1]) + _RTL_SPACE)
+            else:
+                out.append(html(before))
             # A short left-to-right run (a name: "Ballerup Kommune") is not broken across lines.
             ltr = (' dir="ltr" class="nowrap"' if " " in m.group() and len(m.group()) <= 24 else ' dir="ltr"') \
                 if m.group(1) else ""
