@@ -88,8 +88,8 @@ def _instance(source: Path, weight: int, target: Path) -> None:
     os.replace(tmp, target)
 
 
-# Bumped when split_ligatures changes: the split copies are made again.
-SPLIT_VERSION = b"split-ligatures-1"
+# Bumped when split_ligatures or widen_kerned_glyphs changes: the split copies are made again.
+SPLIT_VERSION = b"split-ligatures-2"
 # Fonts whose two-letter ligatures are set as two glyphs (see split_ligatures).
 SPLIT_LIGATURES = {"fontpkg_ibm_plex_sans_arabic"}
 
@@ -180,12 +180,172 @@ def split_ligatures(font) -> int:
     return count
 
 
+def _pair_value(subtables, first: str, second: str):
+    """The first glyph's value record that a pair positioning lookup gives `first` before `second`,
+    as HarfBuzz finds it: the first subtable that covers `first` and (a list of pairs) lists the pair."""
+    for sub in subtables:
+        if first not in sub.Coverage.glyphs:
+            continue
+        if sub.Format == 1:
+            pairs = sub.PairSet[sub.Coverage.glyphs.index(first)].PairValueRecord
+            record = next((r for r in pairs if r.SecondGlyph == second), None)
+            if record is None:
+                continue
+            return record.Value1
+        row = sub.Class1Record[sub.ClassDef1.classDefs.get(first, 0)]
+        return row.Class2Record[sub.ClassDef2.classDefs.get(second, 0)].Value1
+    return None
+
+
+def _gap(value) -> int:
+    """How far a right-to-left pair value opens the pair (0 unless it moves the first glyph by as
+    much as it widens it, which is how a right-to-left kerning pair opens a gap)."""
+    advance = getattr(value, "XAdvance", 0) or 0 if value is not None else 0
+    placement = getattr(value, "XPlacement", 0) or 0 if value is not None else 0
+    return advance if advance > 0 and advance == placement else 0
+
+
+def widen_kerned_glyphs(font, share: float = 0.4) -> int:
+    """Set each right-to-left kerning pair that opens a gap of `share` of a space or more as a wider
+    glyph: the second letter (at the left) is a copy of its glyph with the gap added to its
+    advance, chosen by a contextual substitution, and the pair is no longer kerned. Returns how
+    many (letter, gap) copies were made.
+
+    The page looks the same: the copy stands where the glyph stood and the letter before it where
+    the kerning put it. But WeasyPrint writes a kerning gap as a number in the TJ array, and pypdf
+    reads a number of 95 % of half a space or more as a word gap (pypdf 7.1.0, _page.py: TJ, and
+    TextExtraction.process_tj_offset): IBM Plex Sans Arabic opens "أكثر" by 140/1000 em between
+    the alef and the kaf, and pypdf extracted "أكثر ." (the space it adds goes to the end of the
+    text box, before the full stop's box). poppler, which reads the glyphs' places, read "أ كثر".
+    `share` (0.4) leaves room below pypdf's limit (0.475 space) for rounding.
+
+    Only the right-to-left kerning lookups (lookup flag RightToLeft) are read. The copies take the
+    glyph's place everywhere else: its kerning with the letter after it, its mark anchors, its
+    glyph class. The substitution is the last lookup of 'calt', after every Arabic form is chosen.
+    """
+    import copy
+
+    from fontTools.ttLib.tables import otTables as ot
+
+    gsub, gpos = font["GSUB"].table, font["GPOS"].table
+    kern = sorted({i for record in gpos.FeatureList.FeatureRecord if record.FeatureTag == "kern"
+                   for i in record.Feature.LookupListIndex})
+    rtl = [gpos.LookupList.Lookup[i] for i in kern if gpos.LookupList.Lookup[i].LookupFlag & 1
+           and gpos.LookupList.Lookup[i].LookupType == 2]
+    glyph_classes = font["GDEF"].table.GlyphClassDef.classDefs
+    least = share * font["hmtx"]["space"][0]
+    pairs: dict[tuple[str, int], set[str]] = {}   # (second glyph, gap) -> first glyphs
+    for lookup in rtl:
+        for sub in lookup.SubTable:
+            if sub.Format == 1:
+                candidates = [(first, record.SecondGlyph) for first, pairset in zip(sub.Coverage.glyphs, sub.PairSet)
+                              for record in pairset.PairValueRecord if _gap(record.Value1) >= least]
+            else:
+                firsts: dict[int, list[str]] = {}
+                for glyph in sub.Coverage.glyphs:
+                    firsts.setdefault(sub.ClassDef1.classDefs.get(glyph, 0), []).append(glyph)
+                seconds: dict[int, list[str]] = {}
+                for glyph, klass in sub.ClassDef2.classDefs.items():
+                    seconds.setdefault(klass, []).append(glyph)
+                candidates = [(first, second) for c1, row in enumerate(sub.Class1Record)
+                              for c2, record in enumerate(row.Class2Record)
+                              if c2 and _gap(record.Value1) >= least   # class 0 (every other glyph) is not read
+                              for first in firsts.get(c1, []) for second in seconds.get(c2, [])]
+            for first, second in candidates:
+                gap = _gap(_pair_value(lookup.SubTable, first, second))   # this subtable may not be the one applied
+                if gap >= least and glyph_classes.get(second) != 3:
+                    pairs.setdefault((second, gap), set()).add(first)
+    if not pairs:
+        return 0
+    order = font.getGlyphOrder()
+    copies: dict[tuple[str, int], str] = {}
+    for second, gap in sorted(pairs, key=lambda key: (font.getGlyphID(key[0]), key[1])):
+        name = f"{second}.gap{gap}"
+        font["glyf"].glyphs[name] = copy.deepcopy(font["glyf"][second])
+        advance, lsb = font["hmtx"].metrics[second]
+        font["hmtx"].metrics[name] = (advance + gap, lsb)
+        order.append(name)
+        if second in glyph_classes:
+            glyph_classes[name] = glyph_classes[second]
+        copies[(second, gap)] = name
+    font.setGlyphOrder(order)
+    font["maxp"].numGlyphs = len(order)
+
+    # A copy is kerned with the letter after it, and carries marks, as its glyph does.
+    for lookup in gpos.LookupList.Lookup:
+        for sub in lookup.SubTable:
+            for (second, _), name in copies.items():
+                if lookup.LookupType == 2 and second in sub.Coverage.glyphs:
+                    if sub.Format == 1:
+                        sub.PairSet.append(copy.deepcopy(sub.PairSet[sub.Coverage.glyphs.index(second)]))
+                        sub.PairSetCount = len(sub.PairSet)
+                    elif second in sub.ClassDef1.classDefs:
+                        sub.ClassDef1.classDefs[name] = sub.ClassDef1.classDefs[second]
+                    sub.Coverage.glyphs.append(name)
+                elif lookup.LookupType == 4 and second in sub.BaseCoverage.glyphs:
+                    sub.BaseArray.BaseRecord.append(copy.deepcopy(
+                        sub.BaseArray.BaseRecord[sub.BaseCoverage.glyphs.index(second)]))
+                    sub.BaseArray.BaseCount = len(sub.BaseArray.BaseRecord)
+                    sub.BaseCoverage.glyphs.append(name)
+                elif lookup.LookupType == 5 and second in sub.LigatureCoverage.glyphs:
+                    sub.LigatureArray.LigatureAttach.append(copy.deepcopy(
+                        sub.LigatureArray.LigatureAttach[sub.LigatureCoverage.glyphs.index(second)]))
+                    sub.LigatureArray.LigatureCount = len(sub.LigatureArray.LigatureAttach)
+                    sub.LigatureCoverage.glyphs.append(name)
+
+    def coverage(glyphs):
+        cov = ot.Coverage()
+        cov.glyphs = sorted(glyphs, key=font.getGlyphID)
+        return cov
+
+    lookups = gsub.LookupList.Lookup
+    widen = {}
+    for gap in sorted({gap for _, gap in copies}):
+        sub = ot.SingleSubst()
+        sub.mapping = {second: name for (second, g), name in copies.items() if g == gap}
+        lookup = ot.Lookup()
+        lookup.LookupType, lookup.LookupFlag, lookup.SubTable = 1, 0, [sub]
+        lookups.append(lookup)
+        widen[gap] = len(lookups) - 1
+    # A first glyph may itself be a copy (a letter between two opening pairs).
+    copies_of: dict[str, set[str]] = {}
+    for (second, _), name in copies.items():
+        copies_of.setdefault(second, set()).add(name)
+    groups: dict[tuple[int, frozenset], set[str]] = {}
+    for (second, gap), firsts in pairs.items():
+        groups.setdefault((gap, frozenset(firsts)), set()).add(second)
+    chain = ot.Lookup()
+    chain.LookupType, chain.LookupFlag, chain.SubTable = 6, 8, []   # 8: marks are skipped, as in the kerning
+    for (gap, firsts), seconds in sorted(groups.items(), key=lambda item: (item[0][0], sorted(item[1]))):
+        sub = ot.ChainContextSubst()
+        sub.Format = 3
+        sub.BacktrackGlyphCount = 1
+        sub.BacktrackCoverage = [coverage(set(firsts).union(*(copies_of.get(g, set()) for g in firsts)))]
+        sub.InputGlyphCount, sub.InputCoverage = 1, [coverage(seconds)]
+        sub.LookAheadGlyphCount, sub.LookAheadCoverage = 0, []
+        record = ot.SubstLookupRecord()
+        record.SequenceIndex, record.LookupListIndex = 0, widen[gap]
+        sub.SubstCount, sub.SubstLookupRecord = 1, [record]
+        chain.SubTable.append(sub)
+    chain.SubTableCount = len(chain.SubTable)
+    lookups.append(chain)
+    gsub.LookupList.LookupCount = len(lookups)
+    tags = {record.FeatureTag for record in gsub.FeatureList.FeatureRecord}
+    for record in gsub.FeatureList.FeatureRecord:
+        if record.FeatureTag == ("calt" if "calt" in tags else "rlig"):
+            record.Feature.LookupListIndex.append(len(lookups) - 1)
+            record.Feature.LookupCount = len(record.Feature.LookupListIndex)
+    return len(copies)
+
+
 def _split_copy(source: Path, target: Path) -> None:
-    """A copy of the static font `source` with its two-letter ligatures split (split_ligatures)."""
+    """A copy of the static font `source` with its two-letter ligatures split (split_ligatures) and
+    its wide right-to-left kerning gaps set as glyph advances (widen_kerned_glyphs)."""
     from fontTools.ttLib import TTFont
 
     font = TTFont(source)
     split_ligatures(font)
+    widen_kerned_glyphs(font)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)

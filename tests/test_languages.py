@@ -289,6 +289,56 @@ def test_arabic_glyphs_stand_for_one_letter_each(built):
         assert "الأطفال" in poppler and "األطفال" not in poppler and "إىل" not in poppler, pdf.name
 
 
+def test_arabic_kerning_gaps_are_glyph_advances_and_the_text_is_shaped_as_before(tmp_path):
+    """WeasyPrint writes a kerning gap as a number in the TJ array, and pypdf reads a number of
+    nearly half a space as a word gap (IBM Plex Sans Arabic opens "أكثر" by 140/1000 em
+    between alef and kaf: pypdf read "أكثر ."). fonts.widen_kerned_glyphs sets each such
+    right-to-left pair (from 0.4 space) as a wider copy of the second glyph. Every Arabic
+    translation, shaped by HarfBuzz in every weight, has its glyphs where the kerned font put
+    them (an empty ligature part aside: it draws nothing), and no glyph but a mark is moved
+    that far any more."""
+    import uharfbuzz as hb
+    from fontTools.ttLib import TTFont
+
+    from policyprint import fonts
+
+    project = load_project(Path(__file__).resolve().parent.parent)
+    texts = [entry["text"] for entry in project.translations["ar"].data.values()]
+
+    def shaped(path: Path, text: str) -> list[tuple[str, int, int]]:
+        font = hb.Font(hb.Face(hb.Blob.from_file_path(str(path))))
+        buf = hb.Buffer()
+        buf.add_str(text)
+        buf.guess_segment_properties()
+        hb.shape(font, buf, {})
+        x, glyphs = 0, []
+        for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
+            glyphs.append((info.codepoint, x + pos.x_offset, pos.x_offset))
+            x += pos.x_advance
+        return glyphs + [(-1, x, 0)]
+
+    sources = [s for s in fonts.package_font_files("fontpkg_ibm_plex_sans_arabic")
+               if fonts.static_weight(s.name) in fonts.WEIGHTS["normal"]]
+    assert len(sources) >= 4
+    for source in sources:
+        font = TTFont(source)
+        fonts.split_ligatures(font)
+        font.save(tmp_path / "split.ttf")
+        assert fonts.widen_kerned_glyphs(font) > 20, source.name
+        font.save(tmp_path / "widened.ttf")
+        widened = TTFont(tmp_path / "widened.ttf")
+        names, classes = widened.getGlyphOrder(), widened["GDEF"].table.GlyphClassDef.classDefs
+        least = 0.4 * widened["hmtx"]["space"][0]
+        wider = 0
+        for text in texts:
+            before, after = shaped(tmp_path / "split.ttf", text), shaped(tmp_path / "widened.ttf", text)
+            assert [x for g, x, _ in before if g < 0 or not names[g].endswith(".ligpart")] == \
+                   [x for g, x, _ in after if g < 0 or not names[g].endswith(".ligpart")], (source.name, text)
+            assert not [names[g] for g, _, offset in after if offset >= least and classes.get(names[g]) != 3], text
+            wider += sum(".gap" in names[g] for g, _, _ in after if g >= 0)
+        assert wider > 0, source.name   # the translations have such pairs ("أكثر")
+
+
 def test_arabic_texts_end_with_two_words_on_their_last_line(built):
     """Arabic is not hyphenated, so a lone last word is common ("معا" alone under the vision
     poster's title): the typesetter keeps the last two words of a text together."""
