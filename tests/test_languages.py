@@ -229,12 +229,15 @@ def test_arabic_text_extracts_as_written(built):
     sentence is compared as printed (quotation marks «…», en dashes, no markup); a screen
     reader reads a line end as a space, and reads the marks that are printed.
 
-    Most sentences are found exactly. The others are found with every word and number in
-    order, and differ only in where a neutral character (. : « » – or a space) stands: pypdf
-    reverses each right-to-left run of a text box, but takes a neutral character at the box's
-    visual start (its last character) in the direction of the box extracted before it, so
-    after a list number or a Latin name the full stop of "وموارد." is put before the next
-    box. No glyph maps to another letter or to two letters (see the next test)."""
+    Every sentence is found exactly. pypdf reverses each right-to-left run of a text box, but
+    takes a neutral character at the box's visual start (its last character) in the direction
+    of the box extracted before it: the typesetter sets a full stop, a guillemet, and the space
+    before a Latin name or a number as boxes of their own (the space read "من 0 إلى25"). And
+    pypdf reads a kerning gap of nearly half a space as a word gap, added at the end of the
+    box ("أكثر ."): such gaps are glyph advances (fonts.widen_kerned_glyphs, tested below).
+    No glyph maps to another letter or to two letters (see the next test). When a sentence is
+    not found exactly, the words and numbers are looked for in order, to tell a misplaced
+    neutral character from a lost word."""
     project = load_project(built)
     from policyprint.render import Renderer
 
@@ -261,8 +264,7 @@ def test_arabic_text_extracts_as_written(built):
                 continue
             assert " " + " ".join(_WORD.findall(sentence)) + " " in words, (pdf.name, ident, sentence)
             inexact.append((pdf.name, ident))
-    total = exact + len(inexact)
-    assert total > 200 and len(inexact) <= 0.06 * total, (exact, inexact)   # 10 of 212 today; 51 before
+    assert exact > 200 and not inexact, (exact, inexact)   # 212; 202 before the space boxes and wider glyphs
     assert "طفل" in _flat(" ".join(_texts(built / "output/ar/leaflet-parents.screen.pdf")))
 
 
