@@ -291,6 +291,14 @@ MUTATIONS: list[Mutation] = [
              "def pin_document_id(pdf: bytes) -> bytes:\n    return pdf",
              T("test_print", "test_document_id_is_pinned_and_rebuilds_are_identical"),
              "the press files' document id is left as WeasyPrint made it"),
+    Mutation("rtl-space-in-text", P + "render.py", "out.append(html(before[:-1]) + _RTL_SPACE)",
+             "out.append(html(before))",
+             T("test_languages", "test_arabic_typesetter_boxes_runs_and_keeps_particles_with_their_word"),
+             "the space before a box in Arabic text ends the text box before it (pypdf moves it)"),
+    Mutation("kerning-gaps-kept", P + "fonts.py", 'least = share * font["hmtx"]["space"][0]',
+             'least = 10 * font["hmtx"]["space"][0]',
+             T("test_languages", "test_arabic_kerning_gaps_are_glyph_advances_and_the_text_is_shaped_as_before"),
+             "the Arabic font copy keeps its wide kerning gaps (pypdf reads them as word gaps)"),
 
     # ---- the catalogue and the web edition (tests in a real browser) ----------------------------
     Mutation("web-danish-typesetter", P + "web.py", "        renderer.typeset = renderer.typesetter(lang)",
