@@ -7,6 +7,7 @@ manifest is kept true as each file lands (see policyprint/output.py).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -125,10 +126,27 @@ def _init_worker(root: str) -> None:
 
 
 def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
-    return [_RUNNER.run_safely(job) for job in jobs]
+    """Run a group's jobs. After each document's last variant, collect its garbage at once: a
+    layout leaves thousands of boxes in reference cycles, which Python's collector would free
+    only at its next full collection, so the next document's layout would lay on top of it (the
+    build's peak memory). The objects inherited from the main process are frozen (run_jobs), so
+    a collection walks only this worker's own."""
+    import gc
+
+    results = []
+    for i, job in enumerate(jobs):
+        results.append(_RUNNER.run_safely(job))
+        if i + 1 == len(jobs) or _document(jobs[i + 1]) != _document(job):
+            gc.collect()
+    return results
 
 
 VARIANT_ORDER = {"screen": 0, "print": 1, "booklet": 2}  # a booklet reuses the screen render
+
+
+def _document(job: Job) -> tuple:
+    """The document a job is a variant of."""
+    return (job.product, job.lang, job.size or "", job.institution or "")
 
 
 GROUP_DOCUMENTS = 12   # documents per group: institutions' copies of a product share a worker's fitted sizes
@@ -138,12 +156,10 @@ def _groups(jobs: list[Job]) -> list[list[Job]]:
     """Jobs that share work go to one worker: a document's variants (a booklet imposes the
     screen render), and the institutions' copies of a product (a poster's fitted size),
     in groups of up to GROUP_DOCUMENTS documents so that the workers stay balanced."""
-    def document(job):
-        return (job.product, job.lang, job.size or "", job.institution or "")
-    ordered = sorted(jobs, key=lambda j: (document(j), VARIANT_ORDER.get(j.variant, 9)))
+    ordered = sorted(jobs, key=lambda j: (_document(j), VARIANT_ORDER.get(j.variant, 9)))
     groups = []
-    for _, same_product in groupby(ordered, key=lambda j: document(j)[:3]):
-        documents = [list(g) for _, g in groupby(same_product, key=document)]
+    for _, same_product in groupby(ordered, key=lambda j: _document(j)[:3]):
+        documents = [list(g) for _, g in groupby(same_product, key=_document)]
         for i in range(0, len(documents), GROUP_DOCUMENTS):
             groups.append([job for doc in documents[i:i + GROUP_DOCUMENTS] for job in doc])
     return groups
@@ -168,9 +184,16 @@ def run_jobs(project: Project, jobs: list[Job], workers: int):
     from . import pdf  # noqa: F401 - points fontconfig at the brand fonts before WeasyPrint loads
     import weasyprint  # noqa: F401 - imported once here, so forked workers start ready
 
+    from .render import release_cldr
+
+    release_cldr()   # the keys' dates are formatted: the workers need none of Babel's data
     global _PROJECT
     _PROJECT = project  # forked workers inherit it instead of loading the YAML again
     context = multiprocessing.get_context("fork")
+    # Python's advice for a fork without exec (the gc module's freeze()): what the workers inherit
+    # is left out of their garbage collections, which would otherwise write to every inherited
+    # object and so copy its page; and their collections after each document stay short.
+    gc.freeze()
     pool = ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context,
                                initializer=_init_worker, initargs=(str(project.root),))
     finished = False
@@ -187,6 +210,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int):
         if not finished:   # Ctrl-C, a kill or a write fault: stop now, not after the running renders
             _kill_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()   # this process's garbage from before the fork can be collected again
 
 
 def _kill_workers(pool: ProcessPoolExecutor) -> None:

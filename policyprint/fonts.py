@@ -424,21 +424,72 @@ def use_project_fonts() -> Path:
     return _FONTCONFIG_FILE
 
 
-@functools.lru_cache(maxsize=8)
-def _advances(path: Path) -> tuple[dict[int, int], int]:
-    """A font's advance widths by character, and its units per em."""
-    from fontTools.ttLib import TTFont
+class CharMap:
+    """A font file's character map and advance widths, compact: the code points it maps, sorted,
+    and each one's advance, in two arrays (6 bytes a character). As dicts and sets of Python ints
+    they took about 3 MB for the brand fonts, held by the main process and by every worker it
+    forks (bench/compare.py measures the build's peak memory, workers included)."""
 
-    font = TTFont(path, lazy=True)
-    metrics = font["hmtx"].metrics
-    return ({code: metrics[name][0] for code, name in font.getBestCmap().items()}, font["head"].unitsPerEm)
+    def __init__(self, path: Path):
+        from array import array
+
+        from fontTools.ttLib import TTFont
+
+        self.path = path
+        self.codes = array("I", sorted(TTFont(path, lazy=True).getBestCmap()))
+
+    @functools.cached_property
+    def _metrics(self) -> tuple:
+        """(widths, units per em), read when a width is first asked for: validation needs only the map."""
+        from array import array
+
+        from fontTools.ttLib import TTFont
+
+        font = TTFont(self.path, lazy=True)
+        metrics, cmap = font["hmtx"].metrics, font.getBestCmap()
+        return array("H", [metrics[cmap[code]][0] for code in self.codes]), font["head"].unitsPerEm
+
+    @property
+    def upem(self) -> int:
+        return self._metrics[1]
+
+    def _index(self, code: int) -> int | None:
+        from bisect import bisect_left
+
+        i = bisect_left(self.codes, code)
+        return i if i < len(self.codes) and self.codes[i] == code else None
+
+    def __contains__(self, code: int) -> bool:
+        return self._index(code) is not None
+
+    def advance(self, code: int) -> int:
+        """The advance of a character in font units; half an em if the font lacks it."""
+        i = self._index(code)
+        widths, upem = self._metrics
+        return upem // 2 if i is None else widths[i]
+
+
+# Character maps as read in this process, for `watch` and `serve` (a lever): (path, size, mtime) ->
+# CharMap. Reading one costs 10-20 ms.
+_CHARMAPS: dict[tuple, CharMap] = {}
+
+
+def char_map(path: Path, remember: bool = True) -> CharMap:
+    """The font file's CharMap, remembered per process unless `remember` is false."""
+    if not remember:
+        return CharMap(path)
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _CHARMAPS:
+        _CHARMAPS[key] = CharMap(path)
+    return _CHARMAPS[key]
 
 
 def text_width(faces: list[dict], text: str, size_pt: float, weight: int = 400) -> float:
     """How wide `text` sets in the nearest upright face of `faces` at `size_pt`, in points (no kerning)."""
     face = min((f for f in faces if f["style"] == "normal"), key=lambda f: abs(f["weight"] - weight))
-    advances, upem = _advances(face["path"])
-    return sum(advances.get(ord(ch), upem // 2) for ch in text) * size_pt / upem
+    cmap = char_map(face["path"])
+    return sum(cmap.advance(ord(ch)) for ch in text) * size_pt / cmap.upem
 
 
 def prepare() -> None:

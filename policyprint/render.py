@@ -125,12 +125,29 @@ def placeholders(template: str) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=64)
 def date_long(value: dt.date, locale: str) -> str:
     """A date in the locale's long format, from CLDR through Babel: "1. januar 2026",
-    "1 January 2026", "1 січня 2026 р."; no line break inside it."""
+    "1 January 2026", "1 січня 2026 р."; no line break inside it. Remembered, so that a
+    process that has released Babel's data (release_cldr) does not load it again."""
     from babel.dates import format_date
 
     return format_date(value, format="long", locale=locale).replace(" ", "\u00a0")
+
+
+def release_cldr() -> None:
+    """Let go of the CLDR data Babel has loaded: its global tables and every locale (about 4 MB
+    for one language), which Babel keeps for the life of the process and has no public call to
+    drop. The build calls it before forking its workers: they need only the dates the keys
+    already formatted (date_long remembers them), and every page of it would count again in each
+    worker's memory. Babel loads the data again if it is asked for more."""
+    import sys
+
+    core, localedata = sys.modules.get("babel.core"), sys.modules.get("babel.localedata")
+    if core is not None and getattr(core, "_global_data", None) is not None:
+        core._global_data = None
+    if localedata is not None and isinstance(getattr(localedata, "_cache", None), dict):
+        localedata._cache.clear()
 
 
 def language_quotes(language: dict) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -534,33 +535,18 @@ def brand_font_files(project: Project) -> dict[str, list[Path]]:
     return {font["family"]: package_font_files(font["package"]) for font in project.data("brand")["fonts"].values()}
 
 
-# The characters each font file covers, per process (a lever, for `watch` and `serve`):
-# (path, size, mtime) -> code points. Reading a font's cmap costs 10-20 ms.
-_COVERED: dict[tuple, frozenset[int]] = {}
-
-
-def font_coverage(path: Path) -> frozenset[int]:
-    """The code points a font file maps to glyphs."""
-    from fontTools.ttLib import TTFont
-
-    from . import levers
-
-    if not levers.on():
-        return frozenset(TTFont(path, lazy=True).getBestCmap())
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _COVERED:
-        _COVERED[key] = frozenset(TTFont(path, lazy=True).getBestCmap())
-    return _COVERED[key]
-
-
 def _glyphs(project: Project) -> list[Problem]:
     """Every character of the content must have a glyph in the brand fonts (no tofu, no fallback)."""
-    covered: set[int] = set()
+    from . import levers
+    from .fonts import char_map
+
     families = brand_font_files(project)
-    for paths in families.values():
-        for path in paths:
-            covered |= font_coverage(path)
+    # Read again each time with the levers off (the code before them); remembered per process with them on.
+    maps = [char_map(path, remember=levers.on()) for paths in families.values() for path in paths]
+
+    @functools.lru_cache(maxsize=None)   # a few hundred distinct characters, looked up thousands of times
+    def covered(code: int) -> bool:
+        return any(code in cmap for cmap in maps)
     names = ", ".join(families)
     out = []
     sources = list(project.sources.values()) + list(project.strings.values()) + list(project.translations.values())
@@ -568,7 +554,7 @@ def _glyphs(project: Project) -> list[Problem]:
     def walk(src, value, path):
         if isinstance(value, str):
             for ch in sorted(set(value)):
-                if ord(ch) not in covered and not ch.isspace() and ch not in IGNORABLE:
+                if not ch.isspace() and ch not in IGNORABLE and not covered(ord(ch)):
                     out.append(src.problem(path, f"character {ch!r} (U+{ord(ch):04X}) has no glyph in the "
                                                  f"brand fonts ({names}); it would print in another font or as a box"))
         elif isinstance(value, dict):

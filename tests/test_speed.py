@@ -363,3 +363,43 @@ def test_the_brochure_s_lead_sits_beside_its_body_without_a_grid(languages_copy)
         walk(reader.trailer["/Root"]["/StructTreeRoot"])
         lists[lang] = (found.count("/L"), found.count("/LI"))
     assert lists["da"] == lists["en"] and lists["da"][1] >= 20, lists
+
+
+# ---- memory: what the forked workers inherit ---------------------------------------------------
+
+def test_babel_s_data_is_let_go_and_the_formatted_dates_stay():
+    """release_cldr drops the CLDR data Babel keeps for the life of the process (its global
+    tables and each locale), and date_long still gives its dates without loading it again."""
+    import datetime
+
+    import babel.core
+    import babel.localedata
+
+    from policyprint.render import date_long, release_cldr
+
+    date_long.cache_clear()
+    day = datetime.date(2026, 1, 1)
+    assert date_long(day, "da_DK") == "1.\u00a0januar\u00a02026"
+    assert babel.localedata._cache and babel.core._global_data is not None   # what Babel keeps
+    release_cldr()
+    assert not babel.localedata._cache and babel.core._global_data is None
+    assert date_long(day, "da_DK") == "1.\u00a0januar\u00a02026"
+    assert not babel.localedata._cache   # remembered, not formatted again
+    assert date_long(day, "en_GB") == "1\u00a0January\u00a02026"   # a new one loads Babel again
+
+
+def test_a_build_with_workers_releases_babel_before_forking_and_unfreezes_after(project_copy, monkeypatch):
+    """Before the workers fork, the build lets go of Babel's data and freezes the objects the
+    workers inherit (gc.freeze: their collections then leave those pages shared); after the
+    workers are done, nothing stays frozen, so the main process collects its garbage again."""
+    import gc
+
+    from policyprint import build, render
+
+    released = []
+    monkeypatch.setattr(render, "release_cldr", lambda: released.append(gc.get_freeze_count()))
+    report = build(project_copy, products=("policy", "leaflet-parents"), langs=("da",), variants=("screen",),
+                   jobs=2)
+    assert len(report.results) == 2 and all(r.ok for r in report.results)
+    assert released == [0]   # once, before the freeze
+    assert gc.get_freeze_count() == 0
