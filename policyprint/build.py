@@ -128,16 +128,17 @@ def _init_worker(root: str) -> None:
 def _run_group(jobs: list[Job]) -> list[tuple[JobResult, bytes | None]]:
     """Run a group's jobs. After each document's last variant, collect its garbage at once: a
     layout leaves thousands of boxes in reference cycles, which Python's collector would free
-    only at its next full collection, so the next document's layout would lay on top of it (the
-    build's peak memory). The objects inherited from the main process are frozen (run_jobs), so
-    a collection walks only this worker's own."""
-    import gc
-
+    only at its next full collection, so the next document's layout would lie on top of them
+    (the build's peak memory). Then freeze what is left (the worker's caches: fonts, parsed
+    stylesheets, fitted sizes, generic layouts), as run_jobs froze what the worker inherited, so
+    that no later collection walks them again: the collections cost less CPU than before. A cache
+    entry dropped later is still freed by its reference count; only a cycle would be kept."""
     results = []
     for i, job in enumerate(jobs):
         results.append(_RUNNER.run_safely(job))
         if i + 1 == len(jobs) or _document(jobs[i + 1]) != _document(job):
             gc.collect()
+            gc.freeze()
     return results
 
 
