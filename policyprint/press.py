@@ -4,8 +4,9 @@ The finisher works on WeasyPrint's PDF objects before they are serialised (a
 `finisher` of `write_pdf`), so that nothing is parsed or rewritten afterwards:
 the file keeps its PDF 1.6 header, its shared resources and its compression.
 It names the output intent, drops link annotations, makes 100 % black overprint,
-flattens opaque transparency groups, strips unused colour spaces and, when asked,
-draws crop marks in the registration colour outside the bleed.
+flattens opaque transparency groups, strips unused colour spaces, gives each text
+box its own text object and, when asked, draws crop marks in the registration
+colour outside the bleed.
 
 The checks read the written PDF (pypdf, pypdfium2), so that they hold for any
 file, including one back from a designer (`build.py check --pdf`).
@@ -69,6 +70,37 @@ def _overprint_black(stream) -> bool:
     return changed
 
 
+def _text_object_per_box(stream) -> bool:
+    """End the text object before each text matrix but its first (BT … Tm … Tm … ET becomes
+    BT … Tm … ET BT Tm … ET), so that each text box is a text object of its own.
+
+    WeasyPrint sets one Tm per text box, and an untagged stream joins the boxes drawn one
+    after another into one BT … ET (its Stream.begin_text drops the ET before); a tagged one
+    keeps them apart with marked content. pypdf (7.1.0) reads a text object as one run: it
+    gathers a right-to-left text box's characters into the text of the box before and
+    reverses them together (get_display_str), flushing only at BT, ET, cm, Tf or a new line.
+    Arabic then came out of the press files with a full stop inside a sentence and words out of
+    order. The page looks the same: BT only resets the text matrix, which the next Tm sets,
+    and WeasyPrint uses no clipping text render mode, whose path ET would apply.
+    Returns whether it changed anything.
+    """
+    items, open_text, placed, changed = [], False, False, False
+    for item in stream.stream:
+        data = (item if isinstance(item, bytes) else str(item).encode()).strip()
+        if data == b"BT":
+            open_text, placed = True, False
+        elif data == b"ET":
+            open_text = False
+        elif open_text and data.endswith(b" Tm"):
+            if placed:
+                items += [b"ET", b"BT"]
+                changed = True
+            placed = True
+        items.append(item)
+    stream.stream[:] = items
+    return changed
+
+
 def press_finisher(condition: str, info: str, marks: bool = False):
     """A WeasyPrint finisher for press files (see the module docstring)."""
     import pydyf
@@ -91,6 +123,9 @@ def press_finisher(condition: str, info: str, marks: bool = False):
                 states = _deref(pdf, stream._resources["ExtGState"])  # noqa: SLF001
                 states[OVERPRINT] = pydyf.Dictionary({"Type": "/ExtGState", "OP": "true", "op": "true", "OPM": 1})
                 states[KNOCKOUT] = pydyf.Dictionary({"Type": "/ExtGState", "OP": "false", "op": "false", "OPM": 1})
+        # Each text box its own text object, as in the tagged screen file: text extracts in order.
+        for stream in streams:
+            _text_object_per_box(stream)
         # 7. SVG text with text-anchor is drawn in a transparency group; an opaque one is only a
         # form. Without the group, a RIP that ignores the output intent cannot blend its black.
         # A group drawn at an opacity under 1 (SVG opacity) stays: its content blends as a whole.

@@ -281,3 +281,39 @@ def test_a_missing_type_minimum_is_a_content_error(project_copy):
     assert result.exit_code == 2
     assert "content/brand.yaml" in result.stderr
     assert "type: missing 'min-leaflet' (the smallest text in a leaflet), e.g. min-leaflet: 8pt" in result.stderr
+
+
+def test_each_text_box_of_a_press_file_is_a_text_object_of_its_own_and_looks_the_same():
+    """Untagged, WeasyPrint joins the text boxes it draws one after another into one BT … ET;
+    pypdf then read an Arabic box together with the box before it (a full stop inside the
+    sentence, words out of order). The finisher ends the text object before each box's Tm:
+    the page renders to the same pixels."""
+    import io
+
+    import pypdfium2 as pdfium
+    from pypdf.generic import ContentStream
+    from weasyprint import HTML
+
+    html = ("<html><body style='font-size: 14pt'><p>One <b>bold</b> and <i>italic</i> line.</p>"
+            "<p>Another <b>one</b>.</p></body></html>")
+
+    def objects(pdf: bytes) -> list[int]:
+        """How many Tm each text object of the first page holds."""
+        reader = PdfReader(io.BytesIO(pdf))
+        counts = []
+        for _, operator in ContentStream(reader.pages[0].get_contents(), reader).operations:
+            if operator == b"BT":
+                counts.append(0)
+            elif operator == b"Tm":
+                counts[-1] += 1
+        return counts
+
+    def pixels(pdf: bytes) -> bytes:
+        page = pdfium.PdfDocument(pdf)[0]
+        return page.render(scale=2).to_pil().tobytes()
+
+    plain = HTML(string=html).write_pdf(pdf_variant="pdf/x-4")
+    finished = HTML(string=html).write_pdf(pdf_variant="pdf/x-4", finisher=press.press_finisher("FOGRA39", "test"))
+    assert max(objects(plain)) >= 3   # "One ", "bold", " and " … in one text object
+    assert set(objects(finished)) == {1} and sum(objects(finished)) == sum(objects(plain))
+    assert pixels(finished) == pixels(plain)
