@@ -1,6 +1,6 @@
 """policyprint: build Ballerup Kommune's policy print pack from one YAML source."""
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 # Bound here, after the submodule of the same name is imported, so that
 # `policyprint.build` is always the function. WeasyPrint is imported lazily.

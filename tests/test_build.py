@@ -20,7 +20,7 @@ def sha(path) -> str:
 
 def test_manifest_describes_the_policy(built):
     manifest = json.loads((built / "output" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["tool"] == "policyprint 0.3.0"
+    assert manifest["tool"] == "policyprint 0.3.1"
     assert len(manifest["built_from"]) == 64
     entry = next(a for a in manifest["artifacts"] if a["path"] == "da/policy.screen.pdf")
     pdf = built / "output" / "da" / "policy.screen.pdf"
