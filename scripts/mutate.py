@@ -304,8 +304,8 @@ MUTATIONS: list[Mutation] = [
              "the Arabic font copy keeps its wide kerning gaps (pypdf reads them as word gaps)"),
 
     # ---- the catalogue and the web edition (tests in a real browser) ----------------------------
-    Mutation("web-danish-typesetter", P + "web.py", "        renderer.typeset = renderer.typesetter(lang)",
-             '        renderer.typeset = renderer.typesetter("da")',
+    Mutation("web-danish-typesetter", P + "web.py", "        with renderer.speaking(lang):",
+             '        with renderer.speaking("da"):',
              T("test_web_edition", "test_a_translated_page_has_its_own_words_dates_and_quotes"),
              "a translated web page is set with the Danish typesetter (»quotes«)"),
     Mutation("thumbnail-no-alt", "templates/web/catalogue.html.j2",
