@@ -515,10 +515,9 @@ class Renderer:
             return (f'html::after {{ content: ""; position: fixed; left: 50%; top: 50%; '
                     f'width: {width_mm}mm; height: {height_mm}mm; margin: {-height_mm / 2}mm 0 0 {-width_mm / 2}mm; '
                     f'background: url("{url}") center / {width_mm}mm {height_mm}mm no-repeat; z-index: 100; }}')
-        rule = (f'background-image: url("{url}"); background-repeat: no-repeat; '
-                f'background-position: center; background-size: {width_mm}mm {height_mm}mm;')
-        # Named pages set their own background colour (pages.css); the image goes on all of them.
-        return "\n".join(f"@page{name} {{ {rule} }}" for name in ("", " cover", " opener", " back"))
+        # Named pages set only their background colour (pages.css), so this reaches them too.
+        return (f'@page {{ background-image: url("{url}"); background-repeat: no-repeat; '
+                f'background-position: center; background-size: {width_mm}mm {height_mm}mm; }}')
 
     def policy_index(self, loc=None) -> dict:
         """Lookups by id, so products quote the policy instead of copying it."""
