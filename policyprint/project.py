@@ -80,6 +80,10 @@ class Project:
         """The entry of content/languages.yaml for `code`."""
         return next(lang for lang in self.data("languages")["languages"] if lang["code"] == code)
 
+    def font_role(self, code: str) -> str:
+        """The brand font role language `code` is set in (languages.yaml `font`, else "text")."""
+        return self.language(code).get("font", "text")
+
     def locale(self, code: str) -> str:
         """The CLDR locale of language `code` (languages.yaml `locale`, else the code itself)."""
         return self.language(code).get("locale", code)

@@ -427,7 +427,7 @@ class Renderer:
     def _speak(self, lang: str) -> None:
         """Set text in `lang` from now on: its typesetter (quotes, hyphenation) and its font."""
         self.typeset = self.typesetter(lang)
-        self.font_role = self.project.language(lang).get("font", "text")
+        self.font_role = self.project.font_role(lang)
 
     @contextmanager
     def speaking(self, lang: str):
@@ -495,8 +495,7 @@ class Renderer:
         from urllib.parse import quote
 
         # SVG text is set letter by letter: an Arabic word is shaped and drawn as outlines (svg_label).
-        language = self.project.language(job.lang)
-        family = self.project.data("brand")["fonts"][language.get("font", "text")]["family"]
+        family = self.project.data("brand")["fonts"][self.project.font_role(job.lang)]["family"]
         over = self.project.product(job.product)["kind"] == "poster"
         w, h = width_mm * 72 / 25.4, height_mm * 72 / 25.4
         diagonal = math.hypot(w, h)
@@ -593,6 +592,7 @@ class Renderer:
         brand = project.data("brand")
         size = job.size or product["size"]
         width, height = PAGE_SIZES_MM[size]
+        bleed = project.data("print")["bleed_mm"] if job.variant == "print" else 0
         language = project.language(job.lang)
         strings = self.strings(job.lang)
         draft = None if marking else (strings["draft"] if self.translation_state(job)[1] else None)
@@ -602,13 +602,10 @@ class Renderer:
             "dir": language["dir"],
             "language": language,
             "locale": project.locale(job.lang),
-            "font_role": language.get("font", "text"),
+            "font_role": project.font_role(job.lang),
             "draft": draft,
             "stale_ids": [] if marking else self.stale_ids(job),
-            "watermark_css": Markup(self.watermark_css(job, draft, width + (2 * project.data("print")["bleed_mm"]
-                                                                          if job.variant == "print" else 0),
-                                                       height + (2 * project.data("print")["bleed_mm"]
-                                                                 if job.variant == "print" else 0)))
+            "watermark_css": Markup(self.watermark_css(job, draft, width + 2 * bleed, height + 2 * bleed))
             if draft else "",
             "product": product,
             "page_size": {"name": size, "width": width, "height": height},
@@ -627,7 +624,7 @@ class Renderer:
             "tokens_css": Markup(self.tokens_css(job.variant)),
             "stylesheets": ["base.css", "pages.css", product["stylesheet"]]
             + (["rtl.css"] if language["dir"] == "rtl" else []),
-            "font_family": brand["fonts"][language.get("font", "text")]["family"],
+            "font_family": brand["fonts"][project.font_role(job.lang)]["family"],
             **self.policy_index(loc),
             "leaflet": loc.data["leaflets"]["leaflets"].get(product.get("audience"))
             if product["kind"] == "leaflet" else None,
